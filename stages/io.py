@@ -1,0 +1,238 @@
+"""Files in and out: atomic writes of .npy, .json and folders; checked reads that name the file on error.
+
+A write goes to a temporary name in the destination's folder and is renamed into place only when complete,
+so a stage killed at any moment leaves the previous output or none, never half of one. Temporary names
+start with TMP_PREFIX, which .gitignore and .dvcignore exclude, and are swept by the next write.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stages.parity import running_parity
+
+TMP_PREFIX = ".tmp-"
+BIT_DTYPE = np.dtype(np.uint8)
+
+# Names of the evaluation sets: their folders under the data folder and their sections in the metrics.
+HELDOUT_SET = "heldout"
+LENGTH_SET_PREFIX = "length_"
+
+
+def length_set(length: int) -> str:
+    return f"{LENGTH_SET_PREFIX}{length}"
+
+
+class DataError(ValueError):
+    """An input file is missing, damaged or not what the pipeline wrote."""
+
+
+def _sweep_leftovers(folder: Path, name: str) -> None:
+    """Remove temporaries that an earlier, killed write of `name` left behind."""
+    for leftover in folder.glob(f"{TMP_PREFIX}{name}.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it onto `path`, on error remove it.
+
+    Works for a file or a folder written at the temporary path. An existing folder is swapped out, not
+    merged into, so no file of an older version survives in the new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_leftovers(path.parent, path.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent))
+    target = tmp / "out"
+    try:
+        yield target
+        if not target.exists():
+            raise FileNotFoundError(f"nothing was written for {path}")
+        _fsync_tree(target)
+        if path.is_dir() and target.is_dir():
+            old = tmp / "old"
+            os.rename(path, old)
+        os.replace(target, path)
+        _fsync(path.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    if path.is_dir():
+        for child in path.iterdir():
+            _fsync_tree(child)
+    _fsync(path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Sorted keys, indent 2 and a final newline, so diffs across versions stay readable."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+class NpyWriter:
+    """Write a 2-D uint8 .npy of known shape chunk by chunk, with plain writes.
+
+    Not np.lib.format.open_memmap: the pages of a memory map count toward the process's RSS, about 1 GB
+    per 10^9 bits, while written pages stay in the kernel's cache.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, int]):
+        self.path, self.shape, self.rows = Path(path), shape, 0
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close(), used as a context manager
+        header = {"descr": np.lib.format.dtype_to_descr(BIT_DTYPE), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(self._file, header)
+
+    def write(self, chunk: np.ndarray) -> None:
+        if chunk.dtype != BIT_DTYPE or chunk.ndim != 2 or chunk.shape[1] != self.shape[1]:
+            raise ValueError(f"{self.path}: chunk {chunk.dtype} {chunk.shape} does not fit {self.shape}")
+        if self.rows + len(chunk) > self.shape[0]:
+            raise ValueError(f"{self.path}: more than {self.shape[0]} rows written")
+        self._file.write(np.ascontiguousarray(chunk).data)
+        self.rows += len(chunk)
+
+    def close(self) -> None:
+        self._file.close()
+        if self.rows != self.shape[0]:
+            raise ValueError(f"{self.path}: {self.rows} rows written, {self.shape[0]} declared")
+
+    def __enter__(self) -> NpyWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._file.close()
+
+
+def write_npy(path: Path, array: np.ndarray) -> None:
+    """Write a whole 2-D uint8 array atomically."""
+    with atomic_path(path) as tmp, NpyWriter(tmp, array.shape) as writer:
+        writer.write(array)
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+class NpyRows:
+    """A checked, read-only view of a 2-D uint8 .npy: its shape is read from the header and the file's
+    size checked against it, and rows are read on demand with plain reads (no memory map, see NpyWriter)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = _HEADER_READERS.get(version)
+                if read_header is None:
+                    raise ValueError(f"unsupported .npy version {version}")
+                shape, fortran, dtype = read_header(f)
+                self.offset = f.tell()
+        except FileNotFoundError:
+            raise DataError(f"{self.path}: file not found; run `dvc repro` to make it") from None
+        except (ValueError, OSError, SyntaxError) as error:
+            raise DataError(f"{self.path}: not a readable .npy file ({error})") from None
+        if dtype != BIT_DTYPE or fortran or len(shape) != 2 or 0 in shape:
+            raise DataError(f"{self.path}: expected a non-empty 2-D uint8 array, found {dtype} {shape}"
+                            f"{' in Fortran order' if fortran else ''}")
+        self.shape: tuple[int, int] = shape
+        expected = self.offset + shape[0] * shape[1]
+        size = self.path.stat().st_size
+        if size != expected:
+            raise DataError(f"{self.path}: {size} bytes, expected {expected} for shape {shape}; "
+                            f"the file is truncated or damaged")
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def length(self) -> int:
+        return self.shape[1]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as a (stop - start, length) uint8 array, checked to hold only 0 and 1."""
+        stop = min(stop, self.shape[0])
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + start * self.length)
+            rows = np.fromfile(f, dtype=BIT_DTYPE, count=(stop - start) * self.length)
+        if rows.size != (stop - start) * self.length:
+            raise DataError(f"{self.path}: truncated while reading rows {start}..{stop}")
+        if rows.size and rows.max() > 1:
+            raise DataError(f"{self.path}: holds values other than 0 and 1 (rows {start}..{stop})")
+        return rows.reshape(stop - start, self.length)
+
+
+BITS_FILE = "bits.npy"
+TARGETS_FILE = "targets.npy"
+
+
+class ParitySet:
+    """One data folder: bits.npy and targets.npy of equal shape, targets the running parity of the bits.
+    Every read checks that, so a damaged or mismatched pair stops the stage with the file's name."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.bits = NpyRows(self.folder / BITS_FILE)
+        self.targets = NpyRows(self.folder / TARGETS_FILE)
+        if self.bits.shape != self.targets.shape:
+            raise DataError(f"{self.targets.path}: shape {self.targets.shape} does not match "
+                            f"{self.bits.path} {self.bits.shape}")
+
+    def __len__(self) -> int:
+        return len(self.bits)
+
+    @property
+    def length(self) -> int:
+        return self.bits.length
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        bits, targets = self.bits.read(start, stop), self.targets.read(start, stop)
+        wrong = np.flatnonzero((targets != running_parity(bits)).any(axis=1))
+        if wrong.size:
+            raise DataError(f"{self.targets.path}: row {start + wrong[0]} is not the running parity of "
+                            f"{self.bits.path}")
+        return bits, targets
+
+    def chunks(self, rows: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        stop = len(self) if stop is None else stop
+        for at in range(start, stop, rows):
+            yield self.read(at, min(at + rows, stop))
+
+
+def write_parity_set(folder: Path, count: int, length: int,
+                     chunks: Iterator[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write (bits, targets) chunks into a new folder atomically, never holding more than one chunk."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        with NpyWriter(tmp / BITS_FILE, (count, length)) as bits_out, \
+                NpyWriter(tmp / TARGETS_FILE, (count, length)) as targets_out:
+            for bits, targets in chunks:
+                bits_out.write(bits)
+                targets_out.write(targets)

@@ -1,0 +1,94 @@
+"""The Keras model: build, save byte-reproducibly, and load safely.
+
+The model reads uint8 bits of shape (batch, time) with a free time axis, so one model runs on sequences
+of any length; it encodes each bit as the post's pair (b, not b) itself, so no float copy of the data
+set is ever made outside a batch. Only stages that need Keras import this module.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+from keras import layers, ops
+
+from stages.io import DataError, atomic_path
+
+
+@keras.saving.register_keras_serializable(package="parity")
+class BitPairs(layers.Layer):
+    """(batch, time) bits -> (batch, time, 2) float32 pairs (b, not b): the post's input encoding."""
+
+    def call(self, bits):
+        return ops.stack([ops.cast(ops.equal(bits, 1), "float32"),
+                          ops.cast(ops.equal(bits, 0), "float32")], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, 2)
+
+
+def build_model(units: int) -> keras.Model:
+    """The post's architecture: LSTM(units, return_sequences) then Dense(2, softmax) at every step.
+    Output [..., 1] is the probability that the prefix up to that step has odd parity."""
+    return keras.Sequential([
+        layers.Input(shape=(None,), dtype="uint8", name="bits"),
+        BitPairs(name="bit_pairs"),
+        layers.LSTM(units, return_sequences=True, name="lstm"),
+        layers.Dense(2, activation="softmax", name="parity"),
+    ], name="parity_lstm")
+
+
+# A fixed timestamp for every zip entry, so the same weights always give the same bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _renumber_shared_objects(config, ids: dict | None = None):
+    """Keras writes Python object ids as "shared_object_id"; number them 1, 2, ... in order of appearance
+    instead, keeping which objects are shared, so the config's bytes do not change from run to run."""
+    ids = {} if ids is None else ids
+    if isinstance(config, dict):
+        return {key: (ids.setdefault(value, len(ids) + 1) if key == "shared_object_id"
+                      else _renumber_shared_objects(value, ids)) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_renumber_shared_objects(value, ids) for value in config]
+    return config
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save in the .keras format, atomically, with the save date and zip timestamps removed, so that
+    identical weights give an identical file (and DVC sees an unchanged output)."""
+    with atomic_path(path) as tmp:
+        raw = tmp.with_name("raw.keras")
+        model.save(raw)
+        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            for entry in sorted(src.namelist()):
+                data = src.read(entry)
+                if entry == "metadata.json":
+                    metadata = json.loads(data)
+                    metadata.pop("date_saved", None)
+                    data = json.dumps(metadata, sort_keys=True).encode()
+                elif entry == "config.json":
+                    data = json.dumps(_renumber_shared_objects(json.loads(data))).encode()
+                dst.writestr(zipfile.ZipInfo(entry, date_time=_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
+
+
+def load_model(path: Path) -> keras.Model:
+    """Load a model saved by save_model, in Keras's safe mode (no arbitrary code is deserialised), and
+    check that it takes bit sequences of any length and answers two probabilities per step."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: model file not found; run `dvc repro` (or `dvc pull`) to make it")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path}: not a Keras .keras model file")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds here; the user needs the file and the reason
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise DataError(f"{path}: cannot be loaded as a Keras model: {reason}") from None
+    inputs, outputs = model.input_shape, model.output_shape
+    if not (isinstance(inputs, tuple) and len(inputs) == 2 and inputs[1] is None
+            and isinstance(outputs, tuple) and len(outputs) == 3 and outputs[-1] == 2):
+        raise DataError(f"{path}: expected a model from (batch, time) bits of any length to (batch, time, 2) "
+                        f"probabilities, found input {inputs} and output {outputs}")
+    return model

@@ -1,0 +1,157 @@
+"""Stage: train the LSTM on data/train; write the model and its training curve.
+
+Reads data/train (bits.npy, targets.npy) and the train.* params. The last train.validation_count rows
+are held out of fitting; every train.check_every batches the model's final-step accuracy on them is
+measured and, once it reaches train.target_accuracy, training stops. Batches stream from disk in blocks,
+so memory does not grow with data.count. Writes the .keras model, a JSON of training metrics and a CSV
+curve (one row per check) for `dvc plots`.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io as text_io
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stages import cli, io, params
+from stages.params import TrainParams
+
+# Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
+BLOCK_BITS = 1 << 24
+SHUFFLE_STREAM = 3  # spawn key of the shuffling rng, apart from the data's streams
+
+
+def block_batches(data: io.ParitySet, stop: int, batch_size: int,
+                  rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of full batches over rows [0, stop): blocks in random order, rows shuffled within each
+    block. The last partial batch is dropped so every batch has one shape (XLA compiles once)."""
+    block = max(batch_size, BLOCK_BITS // data.length // batch_size * batch_size)
+    starts = np.arange(0, stop, block)
+    carry_bits = carry_targets = None
+    for start in rng.permutation(starts):
+        bits, targets = data.read(int(start), min(int(start) + block, stop))
+        order = rng.permutation(len(bits))
+        bits, targets = bits[order], targets[order]
+        if carry_bits is not None:
+            bits, targets = np.concatenate([carry_bits, bits]), np.concatenate([carry_targets, targets])
+        full = len(bits) // batch_size * batch_size
+        for at in range(0, full, batch_size):
+            yield bits[at:at + batch_size], targets[at:at + batch_size]
+        carry_bits, carry_targets = bits[full:], targets[full:]
+
+
+def final_step_accuracy(probabilities: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean(probabilities[:, -1].argmax(axis=-1) == targets[:, -1]))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    epochs: float
+    reached_target: bool
+    validation_accuracy: float | None
+    history: list[dict]
+    seconds: float
+
+
+def train(model, data: io.ParitySet, cfg: TrainParams) -> TrainResult:
+    """Fit `model` on `data` with the recipe in cfg; the caller has seeded Keras."""
+    import keras
+
+    fit_rows = len(data) - cfg.validation_count
+    steps_per_epoch = fit_rows // cfg.batch_size
+    if steps_per_epoch == 0:
+        raise cli.UsageError(f"train.batch_size {cfg.batch_size} is larger than the {fit_rows} rows left "
+                             f"for fitting (data.count - train.validation_count)")
+    val_bits, val_targets = data.read(fit_rows, len(data)) if cfg.validation_count else (None, None)
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(SHUFFLE_STREAM,)))
+
+    def forever():
+        while True:
+            yield from block_batches(data, fit_rows, cfg.batch_size, rng)
+
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
+    # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);
+    # on the CPU, XLA's compiled steps are deterministic, so determinism is turned on after compiling.
+    _enable_op_determinism()
+    history: list[dict] = []
+    state = {"step": 0, "validation": None, "reached": False}
+
+    class Checkpoints(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            state["step"] += 1
+            step = state["step"]
+            if step % cfg.check_every and (batch + 1) != steps_per_epoch:
+                return
+            row = {"step": step, "epoch": round(step / steps_per_epoch, 4),
+                   "loss": round(float(logs["loss"]), 6), "accuracy": round(float(logs["accuracy"]), 6)}
+            if val_bits is not None:
+                state["validation"] = final_step_accuracy(self.model.predict_on_batch(val_bits), val_targets)
+                row["validation_final_accuracy"] = round(state["validation"], 6)
+                if cfg.target_accuracy is not None and state["validation"] >= cfg.target_accuracy:
+                    state["reached"] = True
+                    self.model.stop_training = True
+            history.append(row)
+
+    started = time.perf_counter()
+    model.fit(forever(), shuffle=False, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, verbose=0,
+              callbacks=[Checkpoints()])
+    return TrainResult(steps=state["step"], epochs=round(state["step"] / steps_per_epoch, 4),
+                       reached_target=state["reached"], validation_accuracy=state["validation"],
+                       history=history, seconds=time.perf_counter() - started)
+
+
+def history_csv(history: list[dict]) -> str:
+    out = text_io.StringIO()
+    columns = list(history[0]) if history else ["step", "epoch", "loss", "accuracy"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
+
+
+def _enable_op_determinism() -> None:
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stages.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="training set folder")
+    parser.add_argument("--model", type=Path, required=True, help=".keras file to write")
+    parser.add_argument("--metrics", type=Path, required=True, help="JSON of training metrics to write")
+    parser.add_argument("--history", type=Path, required=True, help="CSV training curve to write")
+    parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
+    args = parser.parse_args(argv)
+    cfg = params.load(args.params).train
+    data = io.ParitySet(args.data)
+
+    import keras
+
+    from stages.model import build_model, save_model
+
+    keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
+    model = build_model(cfg.units)
+    result = train(model, data, cfg)
+    save_model(model, args.model)
+    io.write_json(args.metrics, {
+        "steps": result.steps, "epochs": result.epochs, "reached_target": result.reached_target,
+        "validation_final_accuracy": result.validation_accuracy,
+        "loss": result.history[-1]["loss"] if result.history else None,
+    })
+    io.write_text(args.history, history_csv(result.history))
+    print(f"trained {result.steps} steps ({result.epochs} epochs) in {result.seconds:.1f} s; "
+          f"validation final-step accuracy {result.validation_accuracy}; target reached: {result.reached_target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,114 @@
+"""Shared fixtures: tiny params, and a real git + DVC repository holding a copy of the project."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+# What a repository of the project needs: code, pipeline, params and DVC's config (never data or models).
+PROJECT_FILES = ["stages", "dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config",
+                 ".dvc/.gitignore", "pyproject.toml"]
+
+# Small enough for seconds per stage, big enough that the model learns.
+TINY = {
+    "data": {"seq_len": 8, "count": 1200, "seed": 0},
+    "train": {"units": 4, "epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seed": 0,
+              "target_accuracy": None, "validation_count": 200, "check_every": 10, "jit_compile": False},
+    "evaluate": {"lengths": [16, 24], "count": 64, "seed": 0},
+}
+
+
+def tool_env() -> dict:
+    """The environment for the dvc CLI: this interpreter's bin first on PATH, so stage commands
+    (`python -m stages...`) run with the project's packages, as in an activated virtual environment."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run([str(Path(sys.executable).parent / "dvc"), *args], repo, check=check)
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return run(["git", "-c", "user.email=test@example.com", "-c", "user.name=test", *args], repo)
+
+
+def write_params(repo: Path, params: dict) -> None:
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def read_params(repo: Path) -> dict:
+    return yaml.safe_load((repo / "params.yaml").read_text())
+
+
+def set_param(repo: Path, key: str, value) -> None:
+    params = read_params(repo)
+    section, name = key.split(".")
+    params[section][name] = value
+    write_params(repo, params)
+
+
+def snapshot(repo: Path, *folders: str) -> dict[str, tuple[str, int]]:
+    """Every file under the folders: (sha256, mtime_ns), to tell rewritten files from untouched ones."""
+    files = {}
+    for folder in folders:
+        for path in sorted((repo / folder).rglob("*")):
+            if path.is_file() and path.name != ".gitignore":
+                files[str(path.relative_to(repo))] = (hashlib.sha256(path.read_bytes()).hexdigest(),
+                                                      path.stat().st_mtime_ns)
+    return files
+
+
+def ran_stages(result: subprocess.CompletedProcess) -> list[str]:
+    return [line.split("'")[1] for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith("Running stage '")]
+
+
+def make_repo(path: Path, params: dict) -> Path:
+    """A new git repository with the project's code and DVC config, on the given params, committed."""
+    path.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        src, dst = PROJECT / name, path / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    write_params(path, params)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "project at tiny params")
+    return path
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory) -> Path:
+    """A repository on TINY params after one full `dvc repro`, committed. Copy it; do not change it."""
+    repo = make_repo(tmp_path_factory.mktemp("reproduced") / "repo", TINY)
+    dvc(repo, "repro")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "reproduced")
+    return repo
+
+
+@pytest.fixture
+def repo(reproduced, tmp_path) -> Path:
+    """A private copy of the reproduced repository (its DVC cache included)."""
+    return Path(shutil.copytree(reproduced, tmp_path / "repo", symlinks=True))

@@ -1,0 +1,78 @@
+"""params.yaml checks: one clear message naming the key, for every kind of bad value."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from stages import params
+from tests.conftest import PROJECT, TINY
+
+
+def test_project_params_load():
+    p = params.load(PROJECT / "params.yaml")
+    assert p.data.seq_len == 50 and p.data.count == 100_000
+    assert all(length > p.data.seq_len for length in p.evaluate.lengths)
+
+
+def with_change(key: str, value) -> dict:
+    raw = copy.deepcopy(TINY)
+    section, name = key.split(".")
+    if value is DELETE:
+        del raw[section][name]
+    else:
+        raw[section][name] = value
+    return raw
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("data.count", True, "data.count must be an integer, got True (bool)"),
+    ("data.seq_len", "50", "data.seq_len must be an integer, got '50' (str)"),
+    ("data.seq_len", 2.5, "data.seq_len must be an integer, got 2.5 (float)"),
+    ("data.count", 0, "data.count must be >= 1, got 0"),
+    ("data.seed", -1, "data.seed must be >= 0"),
+    ("train.batch_size", 0, "train.batch_size must be >= 1"),
+    ("train.learning_rate", 0, "train.learning_rate must be a finite number > 0"),
+    ("train.learning_rate", "fast", "train.learning_rate must be a number, got 'fast'"),
+    ("train.target_accuracy", 1.5, "train.target_accuracy must be > 0 and <= 1"),
+    ("train.jit_compile", "yes", "train.jit_compile must be true or false"),
+    ("evaluate.lengths", [], "evaluate.lengths must be a non-empty list of integers"),
+    ("evaluate.lengths", [32, "64"], "evaluate.lengths[1] must be an integer, got '64'"),
+    ("evaluate.lengths", [4], "evaluate.lengths[0] must be longer than data.seq_len (8), got 4"),
+    ("evaluate.lengths", [16, 16], "evaluate.lengths must not repeat a length"),
+    ("data.seqlen", 50, "unknown key data.seqlen; allowed in data: seq_len, count, seed"),
+    ("train.units", DELETE, "missing key train.units"),
+])
+def test_bad_values_are_named(key, value, message):
+    with pytest.raises(params.ParamsError) as error:
+        params.parse(with_change(key, value))
+    assert message in str(error.value)
+
+
+def test_unknown_section_is_named():
+    with pytest.raises(params.ParamsError, match="unknown section trian"):
+        params.parse({**TINY, "trian": {}})
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data:\n  seq_len: [50\n")
+    with pytest.raises(params.ParamsError, match=r"params\.yaml: not valid YAML at line"):
+        params.load(path)
+
+
+def test_load_prefixes_the_file(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(with_change("data.count", "many")))
+    with pytest.raises(params.ParamsError, match=r"^.*params\.yaml: data\.count must be an integer"):
+        params.load(path)
+
+
+def test_params_are_frozen():
+    p = params.parse(TINY)
+    with pytest.raises(AttributeError):
+        p.data.count = 5  # type: ignore[misc]
