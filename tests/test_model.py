@@ -83,7 +83,7 @@ def test_load_model_refuses_files_that_are_not_models(tmp_path):
     from stages.model import load_model
 
     (tmp_path / "model.keras").write_text("not a model")
-    with pytest.raises(io.DataError, match="not a Keras .keras model file"):
+    with pytest.raises(io.DataError, match=r"not a Keras \.keras model file"):
         load_model(tmp_path / "model.keras")
     with zipfile.ZipFile(tmp_path / "empty.keras", "w") as archive:
         archive.writestr("config.json", "{}")

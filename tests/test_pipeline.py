@@ -60,6 +60,7 @@ def test_new_length_creates_only_its_set_and_reevaluates(repo):
 
 def test_removed_length_leaves_nothing_behind(repo):
     _, _, ran = repro(repo, "evaluate.lengths", [24])
+    assert ran == ["check_params", "evaluate"]
     assert not (repo / "data/length_16").exists()
     assert "length_16" not in json.loads((repo / "metrics/eval.json").read_text())
     assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
