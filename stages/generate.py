@@ -1,6 +1,7 @@
 """Stage: random bit sequences and their running-parity targets, as uint8 .npy files.
 
-    python -m stages.generate train  --out data/train        data.count x data.seq_len
+    python -m stages.generate train  --out data/train        data.count x data.seq_len, and in
+                                                             train/validation data.validation_count more
     python -m stages.generate heldout --out data/heldout     evaluate.count x data.seq_len
     python -m stages.generate length --length L --out data/length_L    evaluate.count x L
 
@@ -15,16 +16,24 @@ import sys
 from pathlib import Path
 
 from stages import cli, params
-from stages.io import write_parity_set
-from stages.parity import STREAM_HELDOUT, STREAM_LENGTH, STREAM_TRAIN, chunk_rows, generate_chunks
+from stages.io import VALIDATION_SET, atomic_path, write_parity_files
+from stages.parity import STREAM_HELDOUT, STREAM_LENGTH, STREAM_TRAIN, STREAM_VALIDATION, chunk_rows, generate_chunks
 from stages.progress import progress
 
 
-def generate_set(out: Path, count: int, length: int, seed: int, stream: int) -> None:
-    """Write `count` sequences of `length` random bits with their targets into folder `out`."""
+def _write(folder: Path, count: int, length: int, seed: int, stream: int) -> None:
     chunks = generate_chunks(count, length, seed, stream)
     total = -(-count // chunk_rows(length))
-    write_parity_set(out, count, length, progress(chunks, total, desc=f"generate {out}"))
+    write_parity_files(folder, count, length, progress(chunks, total, desc=f"generate {folder.name}"))
+
+
+def generate_set(out: Path, count: int, length: int, seed: int, stream: int, validation_count: int = 0) -> None:
+    """Write `count` sequences of `length` random bits with their targets into folder `out`, atomically;
+    with validation_count, that many more from their own stream into out/validation."""
+    with atomic_path(out) as tmp:
+        _write(tmp, count, length, seed, stream)
+        if validation_count:
+            _write(tmp / VALIDATION_SET, validation_count, length, seed, STREAM_VALIDATION)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     p = params.load(args.params)
     if args.set == "train":
-        generate_set(args.out, p.data.count, p.data.seq_len, p.data.seed, STREAM_TRAIN)
+        generate_set(args.out, p.data.count, p.data.seq_len, p.data.seed, STREAM_TRAIN, p.data.validation_count)
     elif args.set == "heldout":
         generate_set(args.out, p.evaluate.count, p.data.seq_len, p.evaluate.seed, STREAM_HELDOUT)
     else:

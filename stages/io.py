@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ BIT_DTYPE = np.dtype(np.uint8)
 
 # Names of the evaluation sets: their folders under the data folder and their sections in the metrics.
 HELDOUT_SET = "heldout"
+VALIDATION_SET = "validation"  # inside the training set's folder
 LENGTH_SET_PREFIX = "length_"
 
 
@@ -226,13 +227,20 @@ class ParitySet:
             yield self.read(at, min(at + rows, stop))
 
 
+def write_parity_files(folder: Path, count: int, length: int,
+                       chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write (bits, targets) chunks as a set in a new folder, never holding more than one chunk.
+    Not atomic by itself: call it inside atomic_path."""
+    folder.mkdir()
+    with NpyWriter(folder / BITS_FILE, (count, length)) as bits_out, \
+            NpyWriter(folder / TARGETS_FILE, (count, length)) as targets_out:
+        for bits, targets in chunks:
+            bits_out.write(bits)
+            targets_out.write(targets)
+
+
 def write_parity_set(folder: Path, count: int, length: int,
-                     chunks: Iterator[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Write (bits, targets) chunks into a new folder atomically, never holding more than one chunk."""
+                     chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+    """write_parity_files, atomically."""
     with atomic_path(folder) as tmp:
-        tmp.mkdir()
-        with NpyWriter(tmp / BITS_FILE, (count, length)) as bits_out, \
-                NpyWriter(tmp / TARGETS_FILE, (count, length)) as targets_out:
-            for bits, targets in chunks:
-                bits_out.write(bits)
-                targets_out.write(targets)
+        write_parity_files(tmp, count, length, chunks)

@@ -55,6 +55,8 @@ class DataParams:
     seq_len: int = check(_positive)
     count: int = check(_positive)
     seed: int = check(_non_negative)
+    # Extra sequences generated beside the training set, never fitted, to tell when to stop.
+    validation_count: int = check(_non_negative)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,6 @@ class TrainParams:
     seed: int = check(_non_negative)
     # Stop as soon as final-step accuracy on the validation rows reaches this; null trains every epoch.
     target_accuracy: float | None = check(_fraction)
-    validation_count: int = check(_non_negative)
     check_every: int = check(_positive)
     jit_compile: bool = check()
 
@@ -164,12 +165,9 @@ def _check_across(params: Params) -> None:
     if len(set(params.evaluate.lengths)) != len(params.evaluate.lengths):
         raise ParamsError(f"evaluate.lengths must not repeat a length, got "
                           f"{list(params.evaluate.lengths)}")
-    if params.train.validation_count >= params.data.count:
-        raise ParamsError(f"train.validation_count must be smaller than data.count "
-                          f"({params.data.count}), got {params.train.validation_count}")
-    if params.train.target_accuracy is not None and params.train.validation_count == 0:
-        raise ParamsError("train.target_accuracy needs train.validation_count >= 1 "
-                          "to measure it; set target_accuracy to null to train every epoch")
+    if params.train.target_accuracy is not None and params.data.validation_count == 0:
+        raise ParamsError("train.target_accuracy needs data.validation_count >= 1 to measure it; "
+                          "set train.target_accuracy to null to train every epoch")
 
 
 def load(path: Path = PARAMS_FILE) -> Params:

@@ -17,6 +17,7 @@ CHUNK_BITS = 1 << 24
 STREAM_TRAIN = 0
 STREAM_HELDOUT = 1
 STREAM_LENGTH = 2
+STREAM_VALIDATION = 4  # 3 is train.py's shuffling
 
 
 def running_parity(bits: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Stage: train the LSTM on data/train; write the model and its training curve.
 
-Reads data/train (bits.npy, targets.npy) and the train.* params. The last train.validation_count rows
-are held out of fitting; every train.check_every batches the model's final-step accuracy on them is
-measured and, once it reaches train.target_accuracy, training stops. Batches stream from disk in blocks,
+Reads data/train (bits.npy, targets.npy, and the validation/ set beside them) and the train.* params.
+Every train.check_every batches, and at the end of each epoch, the model's final-step accuracy on the
+validation set is measured; once it reaches train.target_accuracy, training stops. Batches stream from disk in blocks,
 so memory does not grow with data.count. Writes the .keras model, a JSON of training metrics and a CSV
 curve (one row per check) for `dvc plots`.
 """
@@ -60,16 +60,18 @@ class TrainResult:
     seconds: float
 
 
-def train(model, data: io.ParitySet, cfg: TrainParams) -> TrainResult:
+def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: TrainParams) -> TrainResult:
     """Fit `model` on `data` with the recipe in cfg; the caller has seeded Keras."""
     import keras
 
-    fit_rows = len(data) - cfg.validation_count
+    fit_rows = len(data)
     steps_per_epoch = fit_rows // cfg.batch_size
     if steps_per_epoch == 0:
-        raise cli.UsageError(f"train.batch_size {cfg.batch_size} is larger than the {fit_rows} rows left "
-                             f"for fitting (data.count - train.validation_count)")
-    val_bits, val_targets = data.read(fit_rows, len(data)) if cfg.validation_count else (None, None)
+        raise cli.UsageError(f"train.batch_size {cfg.batch_size} is larger than data.count {fit_rows}")
+    if cfg.target_accuracy is not None and validation is None:
+        raise io.DataError(f"{data.folder / io.VALIDATION_SET}: not found; train.target_accuracy needs "
+                           f"a validation set (data.validation_count >= 1)")
+    val_bits, val_targets = validation.read(0, len(validation)) if validation else (None, None)
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(SHUFFLE_STREAM,)))
 
     def forever():
@@ -133,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = params.load(args.params).train
     data = io.ParitySet(args.data)
+    validation_folder = args.data / io.VALIDATION_SET
+    validation = io.ParitySet(validation_folder) if validation_folder.exists() else None
 
     import keras
 
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)
-    result = train(model, data, cfg)
+    result = train(model, data, validation, cfg)
     save_model(model, args.model)
     io.write_json(args.metrics, {
         "steps": result.steps, "epochs": result.epochs, "reached_target": result.reached_target,

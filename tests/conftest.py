@@ -18,9 +18,9 @@ PROJECT_FILES = ["stages", "dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"
 
 # Small enough for seconds per stage, big enough that the model learns.
 TINY = {
-    "data": {"seq_len": 8, "count": 1200, "seed": 0},
+    "data": {"seq_len": 8, "count": 1000, "seed": 0, "validation_count": 200},
     "train": {"units": 4, "epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seed": 0,
-              "target_accuracy": None, "validation_count": 200, "check_every": 10, "jit_compile": False},
+              "target_accuracy": None, "check_every": 10, "jit_compile": False},
     "evaluate": {"lengths": [16, 24], "count": 64, "seed": 0},
 }
 

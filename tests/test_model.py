@@ -19,7 +19,7 @@ def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     write_params(root, TINY)
     d = TINY["data"]
-    generate_set(root / "train", d["count"], d["seq_len"], d["seed"], parity.STREAM_TRAIN)
+    generate_set(root / "train", d["count"], d["seq_len"], d["seed"], parity.STREAM_TRAIN, d["validation_count"])
     for run in ("a", "b"):
         subprocess.run([sys.executable, "-m", "stages.train", "--params", str(root / "params.yaml"),
                         "--data", str(root / "train"), "--model", str(root / run / "model.keras"),
@@ -37,7 +37,7 @@ def test_training_is_deterministic(tiny_run):
 def test_curve_has_a_row_per_check(tiny_run):
     lines = (tiny_run / "a/curve.csv").read_text().splitlines()
     assert lines[0] == "step,epoch,loss,accuracy,validation_final_accuracy"
-    steps_per_epoch = (TINY["data"]["count"] - TINY["train"]["validation_count"]) // TINY["train"]["batch_size"]
+    steps_per_epoch = TINY["data"]["count"] // TINY["train"]["batch_size"]
     assert float(lines[-1].split(",")[1]) == TINY["train"]["epochs"]
     assert len(lines) - 1 == TINY["train"]["epochs"] * -(-steps_per_epoch // TINY["train"]["check_every"])
 

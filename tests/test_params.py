@@ -18,6 +18,7 @@ def test_project_params_load():
 
 def with_change(key: str, value) -> dict:
     raw = copy.deepcopy(TINY)
+    raw["train"]["target_accuracy"] = 0.99
     section, name = key.split(".")
     if value is DELETE:
         del raw[section][name]
@@ -46,6 +47,7 @@ DELETE = object()
     ("evaluate.lengths", [16, 16], "evaluate.lengths must not repeat a length"),
     ("data.seqlen", 50, "unknown key data.seqlen; allowed in data: seq_len, count, seed"),
     ("train.units", DELETE, "missing key train.units"),
+    ("data.validation_count", 0, "train.target_accuracy needs data.validation_count >= 1"),
 ])
 def test_bad_values_are_named(key, value, message):
     with pytest.raises(params.ParamsError) as error:

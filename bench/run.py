@@ -1,0 +1,169 @@
+"""Benchmarks that print figures (never part of the test suite). Run from the project root, with the
+project's environment active:
+
+    python bench/run.py compare   # the post's script vs `dvc repro` from nothing, side by side
+    python bench/run.py seeds     # train.seed = 0..9 at the default params: how many reach the bar
+    python bench/run.py seeds --recipe post   # the same for the post's exact recipe
+
+Each prints a table and writes bench/results/<mode>.json. Timings come from /usr/bin/time (wall seconds,
+peak RSS) around separate processes, all on this machine in one run; compare ratios, not absolutes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT / "bench" / "results"
+# The accuracy bar of the reliability goal.
+HELDOUT_BAR, LONG_BAR, LONG_SET = 0.999, 0.99, "length_1000"
+# The post's recipe, reachable through params.
+POST_RECIPE = {"units": 1, "epochs": 10, "batch_size": 128, "learning_rate": 0.001,
+               "target_accuracy": None}
+
+
+def env() -> dict:
+    e = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    e["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), e.get("PATH", "")])
+    return e
+
+
+def timed(cmd: str, cwd: Path) -> dict:
+    """Run a shell command under /usr/bin/time: wall seconds, peak RSS in MB, and its output."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", "bash", "-c", cmd],
+                                cwd=cwd, env=env(), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"`{cmd}` failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        wall, rss_kb = report.read().split()[-2:]
+    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024), "stdout": result.stdout}
+
+
+def fresh_clone(root: Path, name: str) -> Path:
+    repo = root / name
+    subprocess.run(["git", "clone", "-q", str(PROJECT), str(repo)], check=True)
+    return repo
+
+
+def stage_commands(repo: Path) -> list[tuple[str, str]]:
+    """(stage, command) in dvc.lock's order, which follows dvc.yaml's: upstream first."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return [(name, stage["cmd"]) for name, stage in lock["stages"].items()]
+
+
+def write_results(mode: str, results: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{mode}.json"
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {path.relative_to(PROJECT)}")
+
+
+def compare(root: Path) -> dict:
+    print("baseline: the post's script, faithfully (bench/post_baseline.py) ...", flush=True)
+    base = timed(f"{sys.executable} {PROJECT / 'bench/post_baseline.py'}", root)
+    base.update(json.loads(base.pop("stdout").strip().splitlines()[-1]))
+
+    print("pipeline: `dvc repro` in a fresh clone, from nothing ...", flush=True)
+    repo = fresh_clone(root, "pipeline")
+    repro = timed("dvc repro", repo)
+    repro.pop("stdout")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    sections = json.loads((repo / "metrics/eval.json").read_text())
+    training = json.loads((repo / "metrics/train.json").read_text())
+
+    print("stages: each stage's command alone, in a second fresh clone ...", flush=True)
+    repo2 = fresh_clone(root, "stages")
+    stages = {}
+    for name, cmd in stage_commands(repo2):
+        stages[name] = timed(cmd, repo2)
+        out = stages[name].pop("stdout")
+        if name == "train":  # "trained N steps (E epochs) in S s; ..."
+            stages[name]["fit_s"] = float(out.split(" in ")[1].split(" s")[0])
+    d = params["data"]
+    bits = d["count"] * d["seq_len"]
+    fit_s = stages["train"]["fit_s"]
+    sequence_steps = training["steps"] * params["train"]["batch_size"] * d["seq_len"]
+    results = {
+        "baseline": base,
+        "pipeline": {
+            "repro_wall_s": repro["wall_s"], "repro_peak_rss_mb": repro["peak_rss_mb"],
+            "stages": stages,
+            "generate_train_bits_per_s": round(bits / stages["generate_train"]["wall_s"]),
+            "train_sequence_steps_per_s": round(sequence_steps / fit_s),
+            "epochs_to_target": training["epochs"], "seconds_to_target": fit_s,
+            "reached_target": training["reached_target"],
+            "accuracy": {name: s["accuracy"] for name, s in sections.items()},
+            "confidence": {name: s["confidence"] for name, s in sections.items()},
+        },
+        "speedup": round(base["total_s"] / repro["wall_s"], 1),
+    }
+    print(f"\n{'':34}{'wall s':>8}{'peak RSS MB':>13}")
+    print(f"{'post script (baseline), total':34}{base['wall_s']:>8.1f}{base['peak_rss_mb']:>13}")
+    for key in ("import_s", "generate_s", "train_s"):
+        print(f"{'  ' + key[:-2]:34}{base[key]:>8.1f}")
+    print(f"{'dvc repro from nothing, total':34}{repro['wall_s']:>8.1f}{repro['peak_rss_mb']:>13}")
+    for name, s in stages.items():
+        print(f"{'  ' + name:34}{s['wall_s']:>8.1f}{s['peak_rss_mb']:>13}")
+    p = results["pipeline"]
+    print(f"\nspeedup (baseline total / dvc repro): {results['speedup']}x")
+    print(f"generation: {p['generate_train_bits_per_s']:.3g} bits/s (whole stage process)")
+    print(f"training: {p['epochs_to_target']} epochs, {fit_s:.1f} s of fitting to target "
+          f"({p['train_sequence_steps_per_s']:.3g} sequence steps/s); target reached: {p['reached_target']}")
+    print(f"accuracy: baseline held-out {base['heldout_accuracy']:.4f}; pipeline " +
+          ", ".join(f"{k} {v:.4f}" for k, v in p["accuracy"].items()))
+    return results
+
+
+def seeds(root: Path, recipe: str) -> dict:
+    repo = fresh_clone(root, "seeds")
+    timed("dvc repro", repo)  # data, and the lock's commands
+    commands = dict(stage_commands(repo))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    if recipe == "post":
+        params["train"].update(POST_RECIPE)
+    runs = []
+    print(f"{'seed':>4}{'train s':>9}{'epochs':>8}{'heldout':>9}{LONG_SET:>13}  passes")
+    for seed in range(10):
+        params["train"]["seed"] = seed
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        train = timed(commands["train"], repo)
+        timed(commands["evaluate"], repo)
+        sections = json.loads((repo / "metrics/eval.json").read_text())
+        training = json.loads((repo / "metrics/train.json").read_text())
+        run = {"seed": seed, "train_wall_s": train["wall_s"], "epochs": training["epochs"],
+               "heldout": sections["heldout"]["accuracy"], LONG_SET: sections[LONG_SET]["accuracy"]}
+        run["passes"] = run["heldout"] >= HELDOUT_BAR and run[LONG_SET] >= LONG_BAR
+        runs.append(run)
+        print(f"{seed:>4}{run['train_wall_s']:>9.1f}{run['epochs']:>8}{run['heldout']:>9.4f}"
+              f"{run[LONG_SET]:>13.4f}  {run['passes']}", flush=True)
+    passed = sum(r["passes"] for r in runs)
+    print(f"\n{passed}/10 seeds reach held-out >= {HELDOUT_BAR} and {LONG_SET} >= {LONG_BAR} ({recipe} recipe)")
+    return {"recipe": recipe, "train": params["train"], "runs": runs, "passed": passed}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["compare", "seeds"])
+    parser.add_argument("--recipe", choices=["default", "post"], default="default", help="for seeds")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="parity-bench-"))
+    try:
+        if args.mode == "compare":
+            write_results("compare", compare(root))
+        else:
+            write_results(f"seeds-{args.recipe}", seeds(root, args.recipe))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
