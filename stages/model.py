@@ -7,13 +7,30 @@ set is ever made outside a batch. Only stages that need Keras import this module
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
-import keras
-from keras import layers, ops
-
 from stages.io import DataError, atomic_path
+
+
+def _import_keras():
+    """Import Keras with TensorFlow's C++ start-up notices (absl and oneDNN lines, written straight to
+    the process's stderr at import) kept off the user's terminal, so an error stays one clear line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # and XLA's info lines at run time
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return keras
+
+
+keras = _import_keras()
+layers, ops = keras.layers, keras.ops
 
 
 @keras.saving.register_keras_serializable(package="parity")

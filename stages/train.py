@@ -62,7 +62,7 @@ class TrainResult:
 
 def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: TrainParams) -> TrainResult:
     """Fit `model` on `data` with the recipe in cfg; the caller has seeded Keras."""
-    import keras
+    from stages.model import keras
 
     fit_rows = len(data)
     steps_per_epoch = fit_rows // cfg.batch_size
@@ -138,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     validation_folder = args.data / io.VALIDATION_SET
     validation = io.ParitySet(validation_folder) if validation_folder.exists() else None
 
-    import keras
-
-    from stages.model import build_model, save_model
+    from stages.model import build_model, keras, save_model
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)

@@ -21,14 +21,14 @@ def changed(before: dict, after: dict, prefix: str, content_only: bool = False) 
 def repro(repo, key=None, value=None):
     if key:
         set_param(repo, key, value)
-    before = snapshot(repo, "data", "models", "metrics")
+    before = snapshot(repo, "data", "models", "metrics", "plots")
     result = dvc(repo, "repro")
-    return before, snapshot(repo, "data", "models", "metrics"), ran_stages(result)
+    return before, snapshot(repo, "data", "models", "metrics", "plots"), ran_stages(result)
 
 
 def test_train_param_retrains_and_reevaluates_without_touching_data(repo):
     before, after, ran = repro(repo, "train.epochs", 3)
-    assert ran == ["check_params", "train", "evaluate"]
+    assert ran == ["check_params", "train", "evaluate", "report"]
     assert not changed(before, after, "data/")
     assert changed(before, after, "models/model.keras")
     assert changed(before, after, "metrics/eval.json")
@@ -52,7 +52,7 @@ def test_seq_len_regenerates_train_and_heldout_not_lengths(repo):
 
 def test_new_length_creates_only_its_set_and_reevaluates(repo):
     before, after, ran = repro(repo, "evaluate.lengths", [16, 20, 24])
-    assert ran == ["check_params", "generate_length@20", "evaluate"]
+    assert ran == ["check_params", "generate_length@20", "evaluate", "report"]
     assert {k.split("/")[1] for k in changed(before, after, "data/")} == {"length_20"}
     assert not changed(before, after, "models/")
     assert json.loads((repo / "metrics/eval.json").read_text())["length_20"]["length"] == 20
@@ -60,7 +60,7 @@ def test_new_length_creates_only_its_set_and_reevaluates(repo):
 
 def test_removed_length_leaves_nothing_behind(repo):
     _, _, ran = repro(repo, "evaluate.lengths", [24])
-    assert ran == ["check_params", "evaluate"]
+    assert ran == ["check_params", "evaluate", "report"]
     assert not (repo / "data/length_16").exists()
     assert "length_16" not in json.loads((repo / "metrics/eval.json").read_text())
     assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
