@@ -66,8 +66,11 @@ class TrainParams:
     batch_size: int = check(_positive)
     learning_rate: float = check(_rate)
     seed: int = check(_non_negative)
-    # Stop as soon as final-step accuracy on the validation rows reaches this; null trains every epoch.
+    # Stop once, on the validation set, final-step accuracy reaches target_accuracy and the mean
+    # probability of the model's own final answers reaches target_confidence (null: not required;
+    # both null: train every epoch).
     target_accuracy: float | None = check(_fraction)
+    target_confidence: float | None = check(_fraction)
     check_every: int = check(_positive)
     jit_compile: bool = check()
 
@@ -165,9 +168,10 @@ def _check_across(params: Params) -> None:
     if len(set(params.evaluate.lengths)) != len(params.evaluate.lengths):
         raise ParamsError(f"evaluate.lengths must not repeat a length, got "
                           f"{list(params.evaluate.lengths)}")
-    if params.train.target_accuracy is not None and params.data.validation_count == 0:
-        raise ParamsError("train.target_accuracy needs data.validation_count >= 1 to measure it; "
-                          "set train.target_accuracy to null to train every epoch")
+    for key in ("target_accuracy", "target_confidence"):
+        if getattr(params.train, key) is not None and params.data.validation_count == 0:
+            raise ParamsError(f"train.{key} needs data.validation_count >= 1 to measure it; "
+                              f"set it to null to train every epoch")
 
 
 def load(path: Path = PARAMS_FILE) -> Params:

@@ -27,7 +27,8 @@ def plot_training_curve(rows: list[dict], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(6.4, 3.6))
     epochs = [float(row["epoch"]) for row in rows]
     for column, label in (("loss", "loss (running mean)"), ("accuracy", "per-step accuracy (running mean)"),
-                          ("validation_final_accuracy", "validation final-step accuracy")):
+                          ("validation_final_accuracy", "validation final-step accuracy"),
+                          ("validation_confidence", "validation confidence")):
         if rows and column in rows[0]:
             axis.plot(epochs, [float(row[column]) for row in rows], marker=".", label=label)
     axis.set_xlabel("epoch")

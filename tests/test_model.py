@@ -36,7 +36,7 @@ def test_training_is_deterministic(tiny_run):
 
 def test_curve_has_a_row_per_check(tiny_run):
     lines = (tiny_run / "a/curve.csv").read_text().splitlines()
-    assert lines[0] == "step,epoch,loss,accuracy,validation_final_accuracy"
+    assert lines[0] == "step,epoch,loss,accuracy,validation_final_accuracy,validation_confidence"
     steps_per_epoch = TINY["data"]["count"] // TINY["train"]["batch_size"]
     assert float(lines[-1].split(",")[1]) == TINY["train"]["epochs"]
     assert len(lines) - 1 == TINY["train"]["epochs"] * -(-steps_per_epoch // TINY["train"]["check_every"])
