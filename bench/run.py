@@ -4,6 +4,7 @@ project's environment active:
     python bench/run.py compare   # the post's script vs `dvc repro` from nothing, side by side
     python bench/run.py seeds     # train.seed = 0..9 at the default params: how many reach the bar
     python bench/run.py seeds --recipe post   # the same for the post's exact recipe
+    python bench/run.py scale     # each stage's time and peak RSS as data.count and data.seq_len grow
 
 Each prints a table and writes bench/results/<mode>.json. Timings come from /usr/bin/time (wall seconds,
 peak RSS) around separate processes, all on this machine in one run; compare ratios, not absolutes.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,9 +73,11 @@ def compare(root: Path) -> dict:
     base = timed(f"{sys.executable} {PROJECT / 'bench/post_baseline.py'}", root)
     base.update(json.loads(base.pop("stdout").strip().splitlines()[-1]))
 
-    print("pipeline: `dvc repro` in a fresh clone, from nothing ...", flush=True)
+    print("pipeline: `dvc repro --force` in a fresh clone, from nothing ...", flush=True)
     repo = fresh_clone(root, "pipeline")
-    repro = timed("dvc repro", repo)
+    # --force: a plain repro would skip evaluate and report, whose inputs (the model included, being
+    # byte-reproducible) match the committed dvc.lock and whose outputs are committed.
+    repro = timed("dvc repro --force", repo)
     repro.pop("stdout")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     sections = json.loads((repo / "metrics/eval.json").read_text())
@@ -109,7 +113,7 @@ def compare(root: Path) -> dict:
     print(f"{'post script (baseline), total':34}{base['wall_s']:>8.1f}{base['peak_rss_mb']:>13}")
     for key in ("import_s", "generate_s", "train_s"):
         print(f"{'  ' + key[:-2]:34}{base[key]:>8.1f}")
-    print(f"{'dvc repro from nothing, total':34}{repro['wall_s']:>8.1f}{repro['peak_rss_mb']:>13}")
+    print(f"{'dvc repro --force, total':34}{repro['wall_s']:>8.1f}{repro['peak_rss_mb']:>13}")
     for name, s in stages.items():
         print(f"{'  ' + name:34}{s['wall_s']:>8.1f}{s['peak_rss_mb']:>13}")
     p = results["pipeline"]
@@ -149,15 +153,69 @@ def seeds(root: Path, recipe: str) -> dict:
     return {"recipe": recipe, "train": params["train"], "runs": runs, "passed": passed}
 
 
+# (count, seq_len): count grows at seq_len 50, then seq_len grows at a fixed 5 * 10^7 bits.
+SCALE_POINTS = [(100_000, 50), (1_000_000, 50), (10_000_000, 50), (100_000, 500), (10_000, 5000)]
+
+
+def scale(root: Path, points: list[tuple[int, int]]) -> dict:
+    """Each stage's command alone, under /usr/bin/time, at each (count, seq_len). Training runs at most one
+    epoch and stops at its default target, so its time measures the fixed cost of a run, not the count."""
+    repo = fresh_clone(root, "scale")
+    commands = stage_commands(repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    rows = []
+    print(f"{'count':>10}{'seq_len':>8}{'bits':>9}  " + "  ".join(f"{n:>22}" for n, _ in commands[:2]) +
+          f"  {'train':>22}  {'evaluate':>22}   (wall s / peak RSS MB)")
+    for count, seq_len in points:
+        params["data"].update(count=count, seq_len=seq_len)
+        params["train"]["epochs"] = 1
+        params["evaluate"]["lengths"] = [max(10_000, 2 * seq_len)]
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        for folder in ("data", "models"):
+            shutil.rmtree(repo / folder, ignore_errors=True)
+        row = {"count": count, "seq_len": seq_len, "bits": count * seq_len, "stages": {}}
+        for name, cmd in commands:
+            if name.startswith("generate_length"):  # the lock's lengths differ from this point's
+                cmd = re.sub(r"--length \d+ --out (\S+)length_\d+",
+                             lambda m: f"--length {params['evaluate']['lengths'][0]} --out {m.group(1)}"
+                                       f"length_{params['evaluate']['lengths'][0]}", cmd)
+            row["stages"][name] = timed(cmd, repo)
+            row["stages"][name].pop("stdout")
+        gen = row["stages"]["generate_train"]
+        row["generate_train_bits_per_s"] = round(row["bits"] / gen["wall_s"])
+        rows.append(row)
+        cells = [row["stages"][n] for n in ("generate_train", "generate_heldout", "train", "evaluate")]
+        print(f"{count:>10}{seq_len:>8}{row['bits']:>9.0e}  " +
+              "  ".join(f"{c['wall_s']:>12.1f} / {c['peak_rss_mb']:>5}" for c in cells), flush=True)
+    disk = disk_write_rate(root)
+    print(f"\nplain write of random bytes to this disk: {disk:.3g} bytes/s; generation reached "
+          f"{max(r['generate_train_bits_per_s'] for r in rows):.3g} bits/s (2 bytes written per bit)")
+    return {"points": rows, "disk_write_bytes_per_s": disk}
+
+
+def disk_write_rate(root: Path, size: int = 1 << 30) -> float:
+    """Bytes per second of writing `size` random bytes with plain writes and fsync: the floor for
+    generation, which writes two bytes (bit and target) per bit."""
+    code = ("import os, sys, time; block = os.urandom(1 << 24); t = time.perf_counter()\n"
+            f"with open(sys.argv[1], 'wb') as f:\n    for _ in range({size} >> 24): f.write(block)\n"
+            "    f.flush(); os.fsync(f.fileno())\nprint(time.perf_counter() - t)")
+    result = subprocess.run([sys.executable, "-c", code, str(root / "disk.bin")], capture_output=True, text=True,
+                            check=True)
+    (root / "disk.bin").unlink()
+    return size / float(result.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["compare", "seeds"])
+    parser.add_argument("mode", choices=["compare", "seeds", "scale"])
     parser.add_argument("--recipe", choices=["default", "post"], default="default", help="for seeds")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="parity-bench-"))
     try:
         if args.mode == "compare":
             write_results("compare", compare(root))
+        elif args.mode == "scale":
+            write_results("scale", scale(root, SCALE_POINTS))
         else:
             write_results(f"seeds-{args.recipe}", seeds(root, args.recipe))
     finally:
