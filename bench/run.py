@@ -126,13 +126,14 @@ def compare(root: Path) -> dict:
     return results
 
 
-def seeds(root: Path, recipe: str) -> dict:
+def seeds(root: Path, recipe: str, overrides: dict) -> dict:
     repo = fresh_clone(root, "seeds")
     timed("dvc repro", repo)  # data, and the lock's commands
     commands = dict(stage_commands(repo))
     params = yaml.safe_load((repo / "params.yaml").read_text())
     if recipe == "post":
         params["train"].update(POST_RECIPE)
+    params["train"].update(overrides)
     runs = []
     print(f"{'seed':>4}{'train s':>9}{'epochs':>8}{'heldout':>9}{LONG_SET:>13}  passes")
     for seed in range(10):
@@ -149,8 +150,10 @@ def seeds(root: Path, recipe: str) -> dict:
         print(f"{seed:>4}{run['train_wall_s']:>9.1f}{run['epochs']:>8}{run['heldout']:>9.4f}"
               f"{run[LONG_SET]:>13.4f}  {run['passes']}", flush=True)
     passed = sum(r["passes"] for r in runs)
-    print(f"\n{passed}/10 seeds reach held-out >= {HELDOUT_BAR} and {LONG_SET} >= {LONG_BAR} ({recipe} recipe)")
-    return {"recipe": recipe, "train": params["train"], "runs": runs, "passed": passed}
+    changes = "".join(f", {k}={v}" for k, v in overrides.items())
+    print(f"\n{passed}/10 seeds reach held-out >= {HELDOUT_BAR} and {LONG_SET} >= {LONG_BAR} "
+          f"({recipe} recipe{changes})")
+    return {"recipe": recipe, "overrides": overrides, "train": params["train"], "runs": runs, "passed": passed}
 
 
 # (count, seq_len): count grows at seq_len 50, then seq_len grows at a fixed 5 * 10^7 bits.
@@ -164,8 +167,9 @@ def scale(root: Path, points: list[tuple[int, int]]) -> dict:
     commands = stage_commands(repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     rows = []
-    print(f"{'count':>10}{'seq_len':>8}{'bits':>9}  " + "  ".join(f"{n:>22}" for n, _ in commands[:2]) +
-          f"  {'train':>22}  {'evaluate':>22}   (wall s / peak RSS MB)")
+    shown = ("generate_train", "generate_heldout", "train", "evaluate")
+    print(f"{'count':>10}{'seq_len':>8}{'bits':>9}  " + "  ".join(f"{n:>20}" for n in shown) +
+          "   (wall s / peak RSS MB)")
     for count, seq_len in points:
         params["data"].update(count=count, seq_len=seq_len)
         params["train"]["epochs"] = 1
@@ -184,7 +188,7 @@ def scale(root: Path, points: list[tuple[int, int]]) -> dict:
         gen = row["stages"]["generate_train"]
         row["generate_train_bits_per_s"] = round(row["bits"] / gen["wall_s"])
         rows.append(row)
-        cells = [row["stages"][n] for n in ("generate_train", "generate_heldout", "train", "evaluate")]
+        cells = [row["stages"][n] for n in shown]
         print(f"{count:>10}{seq_len:>8}{row['bits']:>9.0e}  " +
               "  ".join(f"{c['wall_s']:>12.1f} / {c['peak_rss_mb']:>5}" for c in cells), flush=True)
     disk = disk_write_rate(root)
@@ -209,6 +213,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["compare", "seeds", "scale"])
     parser.add_argument("--recipe", choices=["default", "post"], default="default", help="for seeds")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="for seeds: override a train.* param, e.g. --set units=1 (YAML value)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="parity-bench-"))
     try:
@@ -217,7 +223,9 @@ def main() -> int:
         elif args.mode == "scale":
             write_results("scale", scale(root, SCALE_POINTS))
         else:
-            write_results(f"seeds-{args.recipe}", seeds(root, args.recipe))
+            overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
+            suffix = "".join(f"-{k}={v}" for k, v in overrides.items())
+            write_results(f"seeds-{args.recipe}{suffix}", seeds(root, args.recipe, overrides))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
