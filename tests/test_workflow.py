@@ -109,6 +109,8 @@ def test_push_then_pull_in_a_fresh_clone_needs_no_rerun(repo, tmp_path):
     predicted = subprocess.run([sys.executable, "-m", "stages.predict", "1101"], cwd=clone, env=tool_env(),
                                capture_output=True, text=True)
     assert predicted.returncode == 0 and "actual:     1" in predicted.stdout
-    # The model is a declared artifact: fetch it by name from the repository and its remote.
+    # The model is a declared artifact: register a version (a GTO git tag), then fetch it by name from
+    # the repository and its remote.
+    git(repo, "tag", "-a", "parity-lstm@v0.1.0", "-m", "Registering artifact parity-lstm version 0.1.0")
     dvc(tmp_path, "artifacts", "get", str(repo), "parity-lstm", "-o", str(tmp_path / "fetched.keras"))
     assert (tmp_path / "fetched.keras").read_bytes() == (clone / "models/model.keras").read_bytes()
