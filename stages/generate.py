@@ -7,7 +7,8 @@
 
 Each writes bits.npy and targets.npy into its folder. Train uses data.seed; the held-out and length sets
 use evaluate.seed, each from its own stream, so that no set depends on data.count or on which other
-lengths are listed.
+lengths are listed. With data.min_len, the training, validation and held-out sequences have lengths
+drawn from min_len..seq_len, padded to seq_len; the length sets are always full length.
 """
 from __future__ import annotations
 
@@ -21,19 +22,21 @@ from stages.parity import STREAM_HELDOUT, STREAM_LENGTH, STREAM_TRAIN, STREAM_VA
 from stages.progress import progress
 
 
-def _write(folder: Path, count: int, length: int, seed: int, stream: int) -> None:
-    chunks = generate_chunks(count, length, seed, stream)
+def _write(folder: Path, count: int, length: int, seed: int, stream: int, min_len: int | None) -> None:
+    chunks = generate_chunks(count, length, seed, stream, min_len)
     total = -(-count // chunk_rows(length))
     write_parity_files(folder, count, length, progress(chunks, total, desc=f"generate {folder.name}"))
 
 
-def generate_set(out: Path, count: int, length: int, seed: int, stream: int, validation_count: int = 0) -> None:
+def generate_set(out: Path, count: int, length: int, seed: int, stream: int, validation_count: int = 0,
+                 min_len: int | None = None) -> None:
     """Write `count` sequences of `length` random bits with their targets into folder `out`, atomically;
-    with validation_count, that many more from their own stream into out/validation."""
+    with validation_count, that many more from their own stream into out/validation; with min_len, of
+    lengths drawn from min_len..length, padded."""
     with atomic_path(out) as tmp:
-        _write(tmp, count, length, seed, stream)
+        _write(tmp, count, length, seed, stream, min_len)
         if validation_count:
-            _write(tmp / VALIDATION_SET, validation_count, length, seed, STREAM_VALIDATION)
+            _write(tmp / VALIDATION_SET, validation_count, length, seed, STREAM_VALIDATION, min_len)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     p = params.load(args.params)
     if args.set == "train":
-        generate_set(args.out, p.data.count, p.data.seq_len, p.data.seed, STREAM_TRAIN, p.data.validation_count)
+        generate_set(args.out, p.data.count, p.data.seq_len, p.data.seed, STREAM_TRAIN, p.data.validation_count,
+                     p.data.min_len)
     elif args.set == "heldout":
-        generate_set(args.out, p.evaluate.count, p.data.seq_len, p.evaluate.seed, STREAM_HELDOUT)
+        generate_set(args.out, p.evaluate.count, p.data.seq_len, p.evaluate.seed, STREAM_HELDOUT,
+                     min_len=p.data.min_len)
     else:
         if args.length not in p.evaluate.lengths:
             raise cli.UsageError(f"--length {args.length} is not in evaluate.lengths {list(p.evaluate.lengths)}")

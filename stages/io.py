@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from stages.parity import running_parity
+from stages.parity import PAD, running_parity
 
 TMP_PREFIX = ".tmp-"
 BIT_DTYPE = np.dtype(np.uint8)
@@ -178,7 +178,8 @@ class NpyRows:
         return self.shape[1]
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows [start, stop) as a (stop - start, length) uint8 array, checked to hold only 0 and 1."""
+        """Rows [start, stop) as a (stop - start, length) uint8 array, checked to hold only 0, 1 and
+        PAD, with PAD only after a row's last bit."""
         stop = min(stop, self.shape[0])
         with open(self.path, "rb") as f:
             f.seek(self.offset + start * self.length)
@@ -186,7 +187,12 @@ class NpyRows:
         if rows.size != (stop - start) * self.length:
             raise DataError(f"{self.path}: truncated while reading rows {start}..{stop}")
         if rows.size and rows.max() > 1:
-            raise DataError(f"{self.path}: holds values other than 0 and 1 (rows {start}..{stop})")
+            if rows.max() > PAD:
+                raise DataError(f"{self.path}: holds values other than 0 and 1 (rows {start}..{stop})")
+            padded = rows.reshape(stop - start, self.length) == PAD
+            if (padded[:, :-1] & ~padded[:, 1:]).any() or padded[:, 0].any():
+                raise DataError(f"{self.path}: padding ({PAD}) before a bit, or a row of padding only "
+                                f"(rows {start}..{stop})")
         return rows.reshape(stop - start, self.length)
 
 

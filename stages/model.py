@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from stages.io import DataError, atomic_path
+from stages.parity import PAD
 
 
 def _import_keras():
@@ -35,11 +36,16 @@ layers, ops = keras.layers, keras.ops
 
 @keras.saving.register_keras_serializable(package="parity")
 class BitPairs(layers.Layer):
-    """(batch, time) bits -> (batch, time, 2) float32 pairs (b, not b): the post's input encoding."""
+    """(batch, time) bits -> (batch, time, 2) float32 pairs (b, not b): the post's input encoding.
+    PAD becomes (0, 0) and is masked, so the LSTM carries its state across padding unchanged and the
+    answer at a sequence's last bit does not depend on how much padding there is, on either side."""
 
     def call(self, bits):
         return ops.stack([ops.cast(ops.equal(bits, 1), "float32"),
                           ops.cast(ops.equal(bits, 0), "float32")], axis=-1)
+
+    def compute_mask(self, bits, mask=None):
+        return ops.not_equal(bits, PAD)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, 2)

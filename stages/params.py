@@ -19,6 +19,9 @@ import yaml
 PARAMS_FILE = Path("params.yaml")
 
 
+SUPERVISIONS = ("per_step", "final")
+
+
 class ParamsError(ValueError):
     """params.yaml is unreadable or holds a value that is not allowed."""
 
@@ -45,6 +48,16 @@ def _anything(name: str, value) -> str | None:
     return None
 
 
+def _one_of(*allowed: str):
+    def check(name: str, value) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(allowed)}"
+    return check
+
+
+def _optional_positive(name: str, value) -> str | None:
+    return None if value is None or value >= 1 else "must be >= 1, or null"
+
+
 def check(fn=_anything):
     """A required field whose value, once of the right type, must also pass fn (None means it does)."""
     return field(metadata={"check": fn})
@@ -57,6 +70,9 @@ class DataParams:
     seed: int = check(_non_negative)
     # Extra sequences generated beside the training set, never fitted, to tell when to stop.
     validation_count: int = check(_non_negative)
+    # null: every sequence is seq_len long; otherwise each training, validation and held-out sequence
+    # has its own length, drawn uniformly from min_len to seq_len, and is padded to seq_len.
+    min_len: int | None = check(_optional_positive)
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,8 @@ class TrainParams:
     target_confidence: float | None = check(_fraction)
     check_every: int = check(_positive)
     jit_compile: bool = check()
+    # per_step: a loss at every position (the post); final: at each sequence's last position only.
+    supervision: str = check(_one_of(*SUPERVISIONS))
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,10 @@ def _convert(key: str, hint, value: Any):
     if hint is bool:
         if not isinstance(value, bool):
             raise _type_error(key, "true or false", value)
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise _type_error(key, "a string", value)
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -161,6 +183,9 @@ def parse(raw: Any) -> Params:
 
 
 def _check_across(params: Params) -> None:
+    if params.data.min_len is not None and params.data.min_len > params.data.seq_len:
+        raise ParamsError(f"data.min_len must be at most data.seq_len ({params.data.seq_len}), or null, "
+                          f"got {params.data.min_len}")
     for i, length in enumerate(params.evaluate.lengths):
         if length <= params.data.seq_len:
             raise ParamsError(f"evaluate.lengths[{i}] must be longer than data.seq_len "

@@ -47,9 +47,11 @@ def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(6.4, 3.6))
     lengths = [row["length"] for row in rows]
     axis.plot(lengths, [row["accuracy"] for row in rows], marker="o", label="final-step accuracy")
-    axis.plot(lengths, [row["confidence"] for row in rows], marker="s", label="confidence")
+    with_confidence = [row for row in rows if "confidence" in row]
+    axis.plot([row["length"] for row in with_confidence], [row["confidence"] for row in with_confidence],
+              marker="s", linestyle="none", label="confidence")
     axis.set_xscale("log")
-    axis.set_xticks(lengths, [str(length) for length in lengths])
+    axis.set_xticks(lengths, [f"{length:g}" for length in lengths])
     axis.set_xlabel("sequence length (log scale)")
     axis.set_ylim(0.45, 1.02)
     axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)

@@ -23,6 +23,7 @@ import numpy as np
 
 from stages import cli, io, params
 from stages.params import TrainParams
+from stages.parity import PAD, last_steps, sequence_lengths
 
 # Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
 BLOCK_BITS = 1 << 24
@@ -48,13 +49,25 @@ def block_batches(data: io.ParitySet, stop: int, batch_size: int,
         carry_bits, carry_targets = bits[full:], targets[full:]
 
 
-def final_step_accuracy(probabilities: np.ndarray, targets: np.ndarray) -> float:
-    return float(np.mean(probabilities[:, -1].argmax(axis=-1) == targets[:, -1]))
+def final_step_accuracy(probabilities: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> float:
+    """Accuracy of the answers at each sequence's last bit: the parity of the whole sequence."""
+    return float(np.mean(last_steps(probabilities, lengths).argmax(axis=-1) == last_steps(targets, lengths)))
 
 
-def final_step_confidence(probabilities: np.ndarray) -> float:
-    """Mean probability the model gives its own final-step answer (the post's "confidence")."""
-    return float(np.mean(probabilities[:, -1].max(axis=-1)))
+def final_step_confidence(probabilities: np.ndarray, lengths: np.ndarray) -> float:
+    """Mean probability the model gives its own answer at each sequence's last bit (the post's figure)."""
+    return float(np.mean(last_steps(probabilities, lengths).max(axis=-1)))
+
+
+def supervised(bits: np.ndarray, targets: np.ndarray, supervision: str):
+    """A Keras batch: padding targets set to a valid class (the mask drops them from the loss) and, for
+    final supervision, a weight of 1 at each sequence's last bit and 0 elsewhere."""
+    targets = np.where(targets == PAD, 0, targets).astype(np.uint8)
+    if supervision == "per_step":
+        return bits, targets
+    weights = np.zeros(bits.shape, np.float32)
+    weights[np.arange(len(bits)), sequence_lengths(bits) - 1] = 1.0
+    return bits, targets, weights
 
 
 def reached(value: float, target: float | None) -> bool:
@@ -85,11 +98,13 @@ def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: Train
         raise io.DataError(f"{data.folder / io.VALIDATION_SET}: not found; train.target_accuracy and "
                            f"train.target_confidence need a validation set (data.validation_count >= 1)")
     val_bits, val_targets = validation.read(0, len(validation)) if validation else (None, None)
+    val_lengths = sequence_lengths(val_bits) if validation else None
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(SHUFFLE_STREAM,)))
 
     def forever():
         while True:
-            yield from block_batches(data, fit_rows, cfg.batch_size, rng)
+            for bits, targets in block_batches(data, fit_rows, cfg.batch_size, rng):
+                yield supervised(bits, targets, cfg.supervision)
 
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
@@ -109,8 +124,8 @@ def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: Train
                    "loss": round(float(logs["loss"]), 6), "accuracy": round(float(logs["accuracy"]), 6)}
             if val_bits is not None:
                 probabilities = np.asarray(self.model.predict_on_batch(val_bits))
-                state["accuracy"] = final_step_accuracy(probabilities, val_targets)
-                state["confidence"] = final_step_confidence(probabilities)
+                state["accuracy"] = final_step_accuracy(probabilities, val_targets, val_lengths)
+                state["confidence"] = final_step_confidence(probabilities, val_lengths)
                 row["validation_final_accuracy"] = round(state["accuracy"], 6)
                 row["validation_confidence"] = round(state["confidence"], 6)
                 if stops_early and reached(state["accuracy"], cfg.target_accuracy) \

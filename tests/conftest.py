@@ -18,9 +18,10 @@ PROJECT_FILES = ["stages", "dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"
 
 # Small enough for seconds per stage, big enough that the model learns.
 TINY = {
-    "data": {"seq_len": 8, "count": 1000, "seed": 0, "validation_count": 200},
+    "data": {"seq_len": 8, "count": 1000, "seed": 0, "validation_count": 200, "min_len": None},
     "train": {"units": 4, "epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seed": 0,
-              "target_accuracy": None, "target_confidence": None, "check_every": 10, "jit_compile": False},
+              "target_accuracy": None, "target_confidence": None, "check_every": 10, "jit_compile": False,
+              "supervision": "per_step"},
     "evaluate": {"lengths": [16, 24], "count": 64, "seed": 0},
 }
 

@@ -71,7 +71,9 @@ def test_truncated_file_is_named(tmp_path):
 @pytest.mark.parametrize("bits, message", [
     (np.ones((4, 5), np.float32), "expected a non-empty 2-D uint8 array, found float32"),
     (np.ones((4, 5, 2), np.uint8), r"found uint8 \(4, 5, 2\)"),
-    (np.full((4, 5), 2, np.uint8), "values other than 0 and 1"),
+    (np.full((4, 5), 7, np.uint8), "values other than 0 and 1"),
+    (np.array([[1, 2, 1, 0, 1]] * 4, np.uint8), r"padding \(2\) before a bit"),
+    (np.full((4, 5), 2, np.uint8), "a row of padding only"),
 ])
 def test_wrong_dtype_shape_or_values_are_named(tmp_path, bits, message):
     folder = tmp_path / "set"

@@ -48,6 +48,10 @@ DELETE = object()
     ("data.seqlen", 50, "unknown key data.seqlen; allowed in data: seq_len, count, seed"),
     ("train.units", DELETE, "missing key train.units"),
     ("data.validation_count", 0, "train.target_accuracy needs data.validation_count >= 1"),
+    ("data.min_len", 9, "data.min_len must be at most data.seq_len (8), or null, got 9"),
+    ("data.min_len", 0, "data.min_len must be >= 1, or null"),
+    ("train.supervision", "last", "train.supervision must be one of per_step, final, got 'last'"),
+    ("train.supervision", 1, "train.supervision must be a string, got 1 (int)"),
 ])
 def test_bad_values_are_named(key, value, message):
     with pytest.raises(params.ParamsError) as error:
