@@ -74,6 +74,10 @@ def reached(value: float, target: float | None) -> bool:
     return target is None or value >= target
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
 @dataclass(frozen=True)
 class TrainResult:
     steps: int
@@ -137,12 +141,9 @@ def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: Train
     started = time.perf_counter()
     model.fit(forever(), shuffle=False, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, verbose=0,
               callbacks=[Checkpoints()])
-    def rounded(value):
-        return None if value is None else round(value, 6)
-
     return TrainResult(steps=state["step"], epochs=round(state["step"] / steps_per_epoch, 4),
-                       reached_target=state["reached"], validation_accuracy=rounded(state["accuracy"]),
-                       validation_confidence=rounded(state["confidence"]),
+                       reached_target=state["reached"], validation_accuracy=_rounded(state["accuracy"]),
+                       validation_confidence=_rounded(state["confidence"]),
                        history=history, seconds=time.perf_counter() - started)
 
 
