@@ -29,7 +29,7 @@ RESULTS = PROJECT / "bench" / "results"
 HELDOUT_BAR, LONG_BAR, LONG_SET = 0.999, 0.99, "length_1000"
 # The post's recipe, reachable through params.
 POST_RECIPE = {"units": 1, "epochs": 10, "batch_size": 128, "learning_rate": 0.001,
-               "target_accuracy": None, "target_confidence": None}
+               "target_accuracy": None, "target_confidence": None, "jit_compile": False}
 
 
 def env() -> dict:
