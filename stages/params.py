@@ -193,6 +193,9 @@ def _check_across(params: Params) -> None:
     if len(set(params.evaluate.lengths)) != len(params.evaluate.lengths):
         raise ParamsError(f"evaluate.lengths must not repeat a length, got "
                           f"{list(params.evaluate.lengths)}")
+    if params.train.batch_size > params.data.count:
+        raise ParamsError(f"train.batch_size must be at most data.count ({params.data.count}), "
+                          f"got {params.train.batch_size}")
     for key in ("target_accuracy", "target_confidence"):
         if getattr(params.train, key) is not None and params.data.validation_count == 0:
             raise ParamsError(f"train.{key} needs data.validation_count >= 1 to measure it; "

@@ -49,6 +49,7 @@ DELETE = object()
     ("train.units", DELETE, "missing key train.units"),
     ("data.validation_count", 0, "train.target_accuracy needs data.validation_count >= 1"),
     ("data.min_len", 9, "data.min_len must be at most data.seq_len (8), or null, got 9"),
+    ("train.batch_size", 5000, "train.batch_size must be at most data.count (1000), got 5000"),
     ("data.min_len", 0, "data.min_len must be >= 1, or null"),
     ("train.supervision", "last", "train.supervision must be one of per_step, final, got 'last'"),
     ("train.supervision", 1, "train.supervision must be a string, got 1 (int)"),
