@@ -16,9 +16,17 @@ from stages import cli, io
 PNG_METADATA = {"Software": None}  # keeps matplotlib's version out of the file
 
 
-def _save(figure, path: Path) -> None:
+def _finish(figure, axis, title: str, legend_at: str, path: Path) -> None:
+    """Title, grid and legend; then write the PNG atomically and free the figure."""
+    import matplotlib.pyplot as plt
+
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(loc=legend_at, fontsize="small")
+    figure.tight_layout()
     with io.atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100, metadata=PNG_METADATA)
+    plt.close(figure)
 
 
 def plot_training_curve(rows: list[dict], path: Path) -> None:
@@ -33,12 +41,7 @@ def plot_training_curve(rows: list[dict], path: Path) -> None:
             axis.plot(epochs, [float(row[column]) for row in rows], marker=".", label=label)
     axis.set_xlabel("epoch")
     axis.set_ylim(0, 1.02)
-    axis.set_title("Training")
-    axis.grid(alpha=0.3)
-    axis.legend(loc="lower right", fontsize="small")
-    figure.tight_layout()
-    _save(figure, path)
-    plt.close(figure)
+    _finish(figure, axis, "Training", "lower right", path)
 
 
 def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
@@ -55,12 +58,7 @@ def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
     axis.set_xlabel("sequence length (log scale)")
     axis.set_ylim(0.45, 1.02)
     axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    axis.set_title("Held-out accuracy by sequence length")
-    axis.grid(alpha=0.3)
-    axis.legend(loc="lower left", fontsize="small")
-    figure.tight_layout()
-    _save(figure, path)
-    plt.close(figure)
+    _finish(figure, axis, "Held-out accuracy by sequence length", "lower left", path)
 
 
 def main(argv: list[str] | None = None) -> int:
