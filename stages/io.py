@@ -133,12 +133,6 @@ class NpyWriter:
             self._file.close()
 
 
-def write_npy(path: Path, array: np.ndarray) -> None:
-    """Write a whole 2-D uint8 array atomically."""
-    with atomic_path(path) as tmp, NpyWriter(tmp, array.shape) as writer:
-        writer.write(array)
-
-
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
@@ -243,10 +237,3 @@ def write_parity_files(folder: Path, count: int, length: int,
         for bits, targets in chunks:
             bits_out.write(bits)
             targets_out.write(targets)
-
-
-def write_parity_set(folder: Path, count: int, length: int,
-                     chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
-    """write_parity_files, atomically."""
-    with atomic_path(folder) as tmp:
-        write_parity_files(tmp, count, length, chunks)

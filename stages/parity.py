@@ -23,7 +23,8 @@ PAD = 2
 STREAM_TRAIN = 0
 STREAM_HELDOUT = 1
 STREAM_LENGTH = 2
-STREAM_VALIDATION = 4  # 3 is train.py's shuffling
+STREAM_SHUFFLE = 3  # train.py's order of rows, kept apart from the data's own streams
+STREAM_VALIDATION = 4
 LENGTHS_STREAM_OFFSET = 8  # sequence lengths are drawn from stream + 8, apart from the bits
 
 

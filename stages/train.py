@@ -23,11 +23,10 @@ import numpy as np
 
 from stages import cli, io, params
 from stages.params import TrainParams
-from stages.parity import PAD, last_steps, sequence_lengths
+from stages.parity import PAD, STREAM_SHUFFLE, last_steps, sequence_lengths
 
 # Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
 BLOCK_BITS = 1 << 24
-SHUFFLE_STREAM = 3  # spawn key of the shuffling rng, apart from the data's streams
 
 
 def block_batches(data: io.ParitySet, stop: int, batch_size: int,
@@ -103,7 +102,7 @@ def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: Train
                            f"train.target_confidence need a validation set (data.validation_count >= 1)")
     val_bits, val_targets = validation.read(0, len(validation)) if validation else (None, None)
     val_lengths = sequence_lengths(val_bits) if validation else None
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(SHUFFLE_STREAM,)))
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(STREAM_SHUFFLE,)))
 
     def forever():
         while True:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from stages import io, parity
+from stages.generate import generate_set
 
 bit_arrays = arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 60)), elements=st.integers(0, 1))
 
@@ -40,7 +41,7 @@ def test_generated_chunks_are_parity_sets_of_the_right_shape(count, length, seed
 def test_same_seed_gives_same_bytes_and_files_round_trip(tmp_path_factory, count, length, seed, stream):
     folders = [tmp_path_factory.mktemp("set") / "out" for _ in range(2)]
     for folder in folders:
-        io.write_parity_set(folder, count, length, parity.generate_chunks(count, length, seed, stream))
+        generate_set(folder, count, length, seed, stream)
     for name in (io.BITS_FILE, io.TARGETS_FILE):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes()
     expected = np.concatenate([b for b, _ in parity.generate_chunks(count, length, seed, stream)])
@@ -53,7 +54,8 @@ def test_same_seed_gives_same_bytes_and_files_round_trip(tmp_path_factory, count
 @given(bit_arrays, st.data())
 def test_npy_rows_reads_any_row_range(tmp_path_factory, bits, data):
     path = tmp_path_factory.mktemp("npy") / "a.npy"
-    io.write_npy(path, bits)
+    with io.NpyWriter(path, bits.shape) as writer:
+        writer.write(bits)
     start = data.draw(st.integers(0, len(bits) - 1))
     stop = data.draw(st.integers(start + 1, len(bits)))
     assert np.array_equal(io.NpyRows(path).read(start, stop), bits[start:stop])
