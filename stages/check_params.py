@@ -16,10 +16,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from stages import cli, io, params
+from stages import cli, params
+from stages.datasets import LENGTH_SET_PREFIX
+from stages.files import write_text
 
 STAMP_TEXT = "params.yaml passed stages/params.py's checks\n"
-LENGTH_FOLDER = re.compile(re.escape(io.LENGTH_SET_PREFIX) + r"(\d+)")
+LENGTH_FOLDER = re.compile(re.escape(LENGTH_SET_PREFIX) + r"(\d+)")
 
 
 def stale_length_folders(data_dir: Path, lengths: tuple[int, ...]) -> list[Path]:
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     for folder in stale_length_folders(args.data_dir, p.evaluate.lengths):
         print(f"removing {folder}: its length is no longer in evaluate.lengths", file=sys.stderr)
         shutil.rmtree(folder)
-    io.write_text(args.stamp, STAMP_TEXT)
+    write_text(args.stamp, STAMP_TEXT)
     return 0
 
 

@@ -16,16 +16,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from stages import cli, params
-from stages.io import VALIDATION_SET, atomic_path, write_parity_files
+from stages.datasets import VALIDATION_SET, write_parity_files
+from stages.errors import UsageError
+from stages.files import atomic_path
 from stages.parity import STREAM_HELDOUT, STREAM_LENGTH, STREAM_TRAIN, STREAM_VALIDATION, chunk_rows, generate_chunks
-from stages.progress import progress
 
 
 def _write(folder: Path, count: int, length: int, seed: int, stream: int, min_len: int | None) -> None:
     chunks = generate_chunks(count, length, seed, stream, min_len)
     total = -(-count // chunk_rows(length))
-    write_parity_files(folder, count, length, progress(chunks, total, desc=f"generate {folder.name}"))
+    shown = tqdm(chunks, total=total, desc=f"generate {folder.name}", leave=False, disable=None)
+    write_parity_files(folder, count, length, shown)
 
 
 def generate_set(out: Path, count: int, length: int, seed: int, stream: int, validation_count: int = 0,
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                      min_len=p.data.min_len)
     else:
         if args.length not in p.evaluate.lengths:
-            raise cli.UsageError(f"--length {args.length} is not in evaluate.lengths {list(p.evaluate.lengths)}")
+            raise UsageError(f"--length {args.length} is not in evaluate.lengths {list(p.evaluate.lengths)}")
         generate_set(args.out, p.evaluate.count, args.length, p.evaluate.seed, STREAM_LENGTH)
     return 0
 

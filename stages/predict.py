@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 
 from stages import cli
+from stages.errors import UsageError
 
 # Long enough for any experiment here (the model is exact at 10,000), short enough to answer in seconds.
 MAX_BITS = 100_000
@@ -24,12 +25,12 @@ DVC_YAML = Path("dvc.yaml")
 def parse_bits(text: str) -> np.ndarray:
     """'1011' -> array([1, 0, 1, 1], uint8); anything but 1 to MAX_BITS characters 0 and 1 is refused."""
     if not text:
-        raise cli.UsageError("the bit string is empty; give 1 to 100000 characters 0 and 1, e.g. 1011001")
+        raise UsageError(f"the bit string is empty; give 1 to {MAX_BITS} characters 0 and 1, e.g. 1011001")
     if len(text) > MAX_BITS:
-        raise cli.UsageError(f"the bit string has {len(text)} characters; at most {MAX_BITS} are allowed")
+        raise UsageError(f"the bit string has {len(text)} characters; at most {MAX_BITS} are allowed")
     bad = next((ch for ch in text if ch not in "01"), None)
     if bad is not None:
-        raise cli.UsageError(f"the bit string holds {bad!r} at position {text.index(bad) + 1}; "
+        raise UsageError(f"the bit string holds {bad!r} at position {text.index(bad) + 1}; "
                              f"only the characters 0 and 1 are allowed")
     return (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")).astype(np.uint8)
 
@@ -40,7 +41,7 @@ def declared_model_path(dvc_yaml: Path = DVC_YAML) -> Path:
         declared = yaml.safe_load(dvc_yaml.read_text())
         return Path(next(v["paths"]["model"] for v in declared["vars"] if "paths" in v))
     except (OSError, yaml.YAMLError, KeyError, TypeError, StopIteration):
-        raise cli.UsageError(f"{dvc_yaml}: cannot find vars.paths.model; pass --model") from None
+        raise UsageError(f"{dvc_yaml}: cannot find vars.paths.model; pass --model") from None
 
 
 def predict(model, bits: np.ndarray) -> tuple[int, float]:

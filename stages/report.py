@@ -11,7 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from stages import cli, io
+from stages import cli
+from stages.errors import DataError
+from stages.files import atomic_path
 
 PNG_METADATA = {"Software": None}  # keeps matplotlib's version out of the file
 
@@ -24,7 +26,7 @@ def _finish(figure, axis, title: str, legend_at: str, path: Path) -> None:
     axis.grid(alpha=0.3)
     axis.legend(loc=legend_at, fontsize="small")
     figure.tight_layout()
-    with io.atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100, metadata=PNG_METADATA)
     plt.close(figure)
 
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             curve = list(csv.DictReader(f))
         by_length = json.loads(args.by_length.read_text())["accuracy_by_length"]
     except (OSError, ValueError, KeyError) as error:
-        raise io.DataError(f"cannot read the plot data: {error}") from None
+        raise DataError(f"cannot read the plot data: {error}") from None
 
     import matplotlib
 
