@@ -14,14 +14,12 @@ from stages.parity import PAD, running_parity
 
 BIT_DTYPE = np.dtype(np.uint8)
 
-# Names of the evaluation sets: their folders under the data folder and their sections in the metrics.
-HELDOUT_SET = "heldout"
-VALIDATION_SET = "validation"  # inside the training set's folder
-LENGTH_SET_PREFIX = "length_"
+VALIDATION_SET = "validation"  # its folder, inside the training set's folder
 
 
-def length_set(length: int) -> str:
-    return f"{LENGTH_SET_PREFIX}{length}"
+def length_folder(lengths_dir: Path, length: int) -> Path:
+    """The folder of the length set of sequences `length` long, inside the folder of all length sets."""
+    return Path(lengths_dir) / str(length)
 
 
 class NpyWriter:

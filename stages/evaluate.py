@@ -1,7 +1,7 @@
 """Stage: accuracy and confidence of the trained model on the held-out set and every longer length.
 
-Reads the model, data/heldout and data/length_<L> for each L in evaluate.lengths. Writes one section per
-set to the metrics JSON (heldout, length_<L>), each with:
+Reads the model, data/heldout and data/lengths/<L> for each L in evaluate.lengths. Writes one section
+per set to the metrics JSON (heldout, length_<L>), each with:
   accuracy       final-step accuracy: the parity of the whole sequence, as the post's demo asks it
   step_accuracy  accuracy over every position (the running parity)
   confidence     mean over sequences of the probability the model gives its own last-step answer
@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from stages import cli, params
-from stages.datasets import HELDOUT_SET, ParitySet, length_set
+from stages.datasets import ParitySet, length_folder
 from stages.files import write_json
 from stages.metrics import final_step_confidence, final_step_correct, rounded, step_correct
 from stages.parity import sequence_lengths
@@ -31,6 +31,11 @@ from stages.parity import sequence_lengths
 # Sequence steps per evaluation batch: bounds memory whatever the length and count.
 BATCH_BITS = 1 << 21
 BUCKETS = 5  # ranges of length reported for a held-out set of varying lengths
+HELDOUT_SECTION = "heldout"  # the metrics' section names: heldout, and length_<L> for each length
+
+
+def length_section(length: int) -> str:
+    return f"length_{length}"
 
 Predict = Callable[[np.ndarray], np.ndarray]  # (batch, time) uint8 bits -> (batch, time, 2) probabilities
 
@@ -84,9 +89,9 @@ def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
     return SetResult(section, buckets)
 
 
-def evaluate_all(predict: Predict, data_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
-    names = [HELDOUT_SET] + [length_set(length) for length in lengths]
-    return {name: evaluate_set(predict, ParitySet(data_dir / name)) for name in names}
+def evaluate_all(predict: Predict, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
+    folders = {HELDOUT_SECTION: heldout} | {length_section(n): length_folder(lengths_dir, n) for n in lengths}
+    return {name: evaluate_set(predict, ParitySet(folder)) for name, folder in folders.items()}
 
 
 def by_length(results: dict[str, SetResult]) -> list[dict]:
@@ -105,7 +110,8 @@ def by_length(results: dict[str, SetResult]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding heldout and length_<L>")
+    parser.add_argument("--heldout", type=Path, required=True, help="held-out set folder")
+    parser.add_argument("--lengths", type=Path, required=True, help="folder of the length sets, <L>/ each")
     parser.add_argument("--metrics", type=Path, required=True, help="JSON metrics to write")
     parser.add_argument("--plot", type=Path, required=True, help="accuracy-by-length JSON to write")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from stages.model import load_model
 
     model = load_model(args.model)
-    results = evaluate_all(model.predict_on_batch, args.data_dir, lengths)
+    results = evaluate_all(model.predict_on_batch, args.heldout, args.lengths, lengths)
     write_json(args.metrics, {name: result.section for name, result in results.items()})
     write_json(args.plot, {"accuracy_by_length": by_length(results)})
     for name, result in results.items():

@@ -116,9 +116,9 @@ def _yaml_value(value: Any) -> str:
         try:
             number = float(value)
         except ValueError:
-            return f"the text {value!r}"
+            return repr(value)
         written = int(number) if number.is_integer() else number
-        return f"the text {value!r} (YAML reads it as text, not a number: write {written}, without quotes)"
+        return f"{value!r}, which YAML reads as text, not a number: write {written}"
     if isinstance(value, list | dict):
         return f"{value!r} (a {type(value).__name__})"
     return repr(value)

@@ -43,6 +43,16 @@ def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedP
     return result
 
 
+def run_stage(module: str, *args: str, cwd: Path = PROJECT, check: bool = False,
+              stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m stages.<module> ARGS` as its own process, as dvc.yaml runs it; output captured."""
+    result = subprocess.run([sys.executable, "-m", f"stages.{module}", *args], cwd=cwd, env=tool_env(),
+                            capture_output=True, text=True, input=stdin)
+    if check and result.returncode != 0:
+        raise AssertionError(f"stages.{module} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
 def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return run([str(Path(sys.executable).parent / "dvc"), *args], repo, check=check)
 
@@ -113,3 +123,20 @@ def reproduced(tmp_path_factory) -> Path:
 def repo(reproduced, tmp_path) -> Path:
     """A private copy of the reproduced repository (its DVC cache included)."""
     return Path(shutil.copytree(reproduced, tmp_path / "repo", symlinks=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """Tiny params, their training set, and the train stage run twice (a/ and b/) as separate processes."""
+    from stages.generate import generate_set
+    from stages.parity import STREAM_TRAIN
+
+    root = tmp_path_factory.mktemp("tiny")
+    write_params(root, TINY)
+    d = TINY["data"]
+    generate_set(root / "train", d["count"], d["seq_len"], d["seed"], STREAM_TRAIN, d["validation_count"])
+    for name in ("a", "b"):
+        run_stage("train", "--params", str(root / "params.yaml"), "--data", str(root / "train"),
+                  "--model", str(root / name / "model.keras"), "--metrics", str(root / name / "train.json"),
+                  "--history", str(root / name / "curve.csv"), check=True)
+    return root
