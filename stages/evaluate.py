@@ -46,11 +46,13 @@ class Bucket:
     high: int  # longest, inclusive
     accuracy: float
     count: int
+    errors: int  # wrong final-step answers
 
 
 @dataclass(frozen=True)
 class SetResult:
     section: dict          # the set's section of the metrics JSON
+    errors: int            # wrong final-step answers: the plot shows how far from perfect a set is
     buckets: list[Bucket]  # accuracy by range of lengths; empty when every sequence has the set's length
 
 
@@ -83,10 +85,11 @@ def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
     if lengths.min() < lengths.max():
         for low, high in length_buckets(int(lengths.min()), int(lengths.max())):
             inside = (lengths >= low) & (lengths <= high)
-            buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum())))
+            buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum()),
+                                  int((~correct[inside]).sum())))
         section["min_length"] = int(lengths.min())
         section["buckets"] = {f"{b.low}-{b.high}": {"accuracy": b.accuracy, "count": b.count} for b in buckets}
-    return SetResult(section, buckets)
+    return SetResult(section, int((~correct).sum()), buckets)
 
 
 def evaluate_all(predict: Predict, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
@@ -101,9 +104,11 @@ def by_length(results: dict[str, SetResult]) -> list[dict]:
     for name, result in results.items():
         s = result.section
         if not result.buckets:
-            rows.append({"set": name, **{k: s[k] for k in ("length", "accuracy", "step_accuracy", "confidence")}})
+            rows.append({"set": name, "errors": result.errors,
+                         **{k: s[k] for k in ("length", "count", "accuracy", "step_accuracy", "confidence")}})
         for b in result.buckets:
-            rows.append({"set": f"{name} {b.low}-{b.high}", "length": (b.low + b.high) / 2, "accuracy": b.accuracy})
+            rows.append({"set": f"{name} {b.low}-{b.high}", "length": (b.low + b.high) / 2, "count": b.count,
+                         "errors": b.errors, "accuracy": b.accuracy})
     return sorted(rows, key=lambda row: row["length"])
 
 

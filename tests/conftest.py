@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -90,6 +91,18 @@ def snapshot(repo: Path, *folders: str) -> dict[str, tuple[str, int]]:
 def ran_stages(result: subprocess.CompletedProcess) -> list[str]:
     return [line.split("'")[1] for line in (result.stdout + result.stderr).splitlines()
             if line.startswith("Running stage '")]
+
+
+def exp_rows(repo: Path) -> list[dict]:
+    """Rows of `dvc exp show --json`, flattened to name, params and metrics."""
+    rows = []
+    for commit in json.loads(dvc(repo, "exp", "show", "--json").stdout):
+        for entry in [commit] + [e for exp in (commit.get("experiments") or []) for e in exp["revs"]]:
+            data = entry.get("data") or {}
+            params = data.get("params", {}).get("params.yaml", {}).get("data", {})
+            metrics = data.get("metrics", {}).get("metrics/eval.json", {}).get("data", {})
+            rows.append({"name": entry.get("name") or entry.get("rev"), "params": params, "metrics": metrics})
+    return rows
 
 
 def make_repo(path: Path, params: dict) -> Path:
