@@ -8,7 +8,8 @@ per set to the metrics JSON (heldout, length_<L>), each with:
   length, count  the set's sequence length and number of sequences
 When the held-out sequences have lengths of their own (data.min_len), "accuracy" is taken at each
 sequence's last bit, "min_length" is added, and "buckets" gives the accuracy for each range of lengths.
-The same figures go to a list by length for `dvc plots`. Runs in batches, so memory stays flat.
+The same figures go to a list by length for `dvc plots`. Runs in batches, so memory stays flat. Both
+files are cached by DVC; the report stage copies them into metrics/ for git.
 """
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
-"""Stage: the two plots as PNG images, for readers without the Vega scripts `dvc plots show` loads.
+"""Stage: what a reader of the repository sees of a run, written from what train and evaluate cached.
 
-Reads the training curve CSV and the accuracy-by-length JSON; writes one PNG of each. Rendered with
+Copies the results that train and evaluate write as DVC-cached outputs (results/) into metrics/, which
+git tracks, and draws the two plots as PNG images for readers without the Vega scripts `dvc plots show`
+loads. Why copies: `dvc push --run-cache` uploads run-cache entries and the objects of cached outputs
+only, so a heavy stage whose metrics were `cache: false` could not be restored from a shared run cache on
+another machine (it trained again); this cheap stage, which imports no Keras, writes the git-tracked
+files instead, so `dvc metrics diff` across commits keeps working. The PNGs are rendered with
 matplotlib's Agg backend and no date or version in the file, so the same figures give the same bytes.
 """
 from __future__ import annotations
@@ -88,13 +93,27 @@ def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
     _finish(figure, errors_axis, "Held-out errors by sequence length", "upper left", path)
 
 
+def publish(pairs: list[tuple[Path, Path]]) -> None:
+    """Copy each cached result onto its git-tracked destination, byte for byte and atomically."""
+    for source, destination in pairs:
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{source}: file not found; run the stage that writes it (`dvc repro`)") from None
+        with atomic_path(destination) as tmp:
+            tmp.write_bytes(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--publish", nargs=2, action="append", type=Path, default=[], metavar=("RESULT", "COPY"),
+                        help="a result cached by DVC and its copy for git; repeat for each")
     parser.add_argument("--curve", type=Path, required=True, help="training curve CSV to read")
     parser.add_argument("--by-length", type=Path, required=True, help="accuracy-by-length JSON to read")
     parser.add_argument("--curve-png", type=Path, required=True)
     parser.add_argument("--by-length-png", type=Path, required=True)
     args = parser.parse_args(argv)
+    publish(args.publish)
     try:
         with open(args.curve, newline="") as f:
             curve = list(csv.DictReader(f))

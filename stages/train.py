@@ -3,7 +3,7 @@
 Reads data/train (bits.npy, targets.npy, and the validation/ set beside them) and the train.* params
 (their meanings: stages/params.py). Batches stream from disk in shuffled blocks, so memory does not grow
 with data.count. Writes the .keras model, a JSON of training metrics and a CSV curve (one row per
-validation check) for `dvc plots`.
+validation check), all cached by DVC; the report stage copies the last two into metrics/ for git.
 """
 from __future__ import annotations
 

@@ -88,13 +88,13 @@ def test_damaged_input_names_the_file(repo):
     bits = repo / "data/heldout/bits.npy"
     bits.chmod(0o644)
     bits.write_bytes(bits.read_bytes()[:-10])
-    before = (repo / "metrics/eval.json").read_bytes()
-    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "metrics/eval.json", "--plot",
-                       "metrics/accuracy_by_length.json", cwd=repo)
+    before = (repo / "results/eval.json").read_bytes()
+    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "results/eval.json", "--plot",
+                       "results/accuracy_by_length.json", cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: data/heldout/bits.npy: ")
     assert "truncated" in result.stderr
-    assert (repo / "metrics/eval.json").read_bytes() == before
+    assert (repo / "results/eval.json").read_bytes() == before
 
 
 def test_values_other_than_bits_are_refused(repo):

@@ -42,3 +42,18 @@ def test_unreadable_plot_data_is_named(tmp_path):
                        str(tmp_path / "by_length.json"), "--curve-png", str(tmp_path / "c.png"),
                        "--by-length-png", str(tmp_path / "b.png"))
     assert result.returncode == 2 and result.stderr.startswith("error: cannot read the plot data")
+
+
+def test_results_are_published_byte_for_byte(tmp_path):
+    write_text(tmp_path / "results/eval.json", '{"heldout": {"accuracy": 1.0}}\n')
+    write_text(tmp_path / "curve.csv", CURVE)
+    write_json(tmp_path / "by_length.json", {"accuracy_by_length": rows(0)})
+    result = run_stage("report", "--publish", str(tmp_path / "results/eval.json"), str(tmp_path / "metrics/eval.json"),
+                       "--curve", str(tmp_path / "curve.csv"), "--by-length", str(tmp_path / "by_length.json"),
+                       "--curve-png", str(tmp_path / "c.png"), "--by-length-png", str(tmp_path / "b.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "metrics/eval.json").read_bytes() == (tmp_path / "results/eval.json").read_bytes()
+    missing = run_stage("report", "--publish", str(tmp_path / "nothing.json"), str(tmp_path / "copy.json"),
+                        "--curve", str(tmp_path / "curve.csv"), "--by-length", str(tmp_path / "by_length.json"),
+                        "--curve-png", str(tmp_path / "c.png"), "--by-length-png", str(tmp_path / "b.png"))
+    assert missing.returncode == 2 and missing.stderr.startswith(f"error: {tmp_path / 'nothing.json'}: file not found")
