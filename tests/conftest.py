@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from stages.cli import child_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 # What a repository of the project needs: code, pipeline, params and DVC's config (never data or models).
@@ -28,13 +29,8 @@ TINY = {
 
 
 def tool_env() -> dict:
-    """The environment for the dvc CLI: this interpreter's bin first on PATH, so stage commands
-    (`python -m stages...`) run with the project's packages, as in an activated virtual environment."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env.pop("VIRTUAL_ENV", None)
-    return env
+    """The environment for the dvc CLI and stage commands: see stages.cli.child_env."""
+    return child_env()
 
 
 def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
