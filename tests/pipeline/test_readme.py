@@ -13,6 +13,9 @@ each command through bash with the project's environment, and the output (stdout
 as a terminal shows them) must match the block's lines after normalisation: timings, hashes, clock
 times and runs of spaces are made uniform, and a line `...` stands for any number of lines. A session
 marked `<!-- transcript: SESSION slow -->` runs only with `pytest -m slow`.
+
+A table or figure generated from committed results sits between `<!-- generated: COMMAND -->` and
+`<!-- end generated -->`; COMMAND, run in the project, must print exactly what stands between them.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from tests.conftest import PROJECT, run, tool_env
 
 BLOCK = re.compile(r"^<!-- transcript: (?P<session>[\w-]+)(?P<slow> slow)? -->\n```console\n(?P<body>.*?)^```",
                    re.M | re.S)
+GENERATED = re.compile(r"^<!-- generated: (?P<command>.+?) -->\n(?P<body>.*?)^<!-- end generated -->$", re.M | re.S)
 ANY_LINES = "..."
 NORMALISE = [
     (re.compile(r"\b\d+(\.\d+)? s\b"), "<seconds> s"),               # "in 3.2 s"
@@ -133,3 +137,15 @@ def test_blocks_parse_from_text():
     (block,) = parse(text)
     assert block.session == "demo" and not block.slow
     assert block.steps == [Step("echo hi", ["hi"]), Step("true", [])]
+
+
+def generated_blocks() -> list[tuple[str, str]]:
+    return [(m.group("command"), m.group("body")) for m in GENERATED.finditer((PROJECT / "README.md").read_text())]
+
+
+@pytest.mark.parametrize("command, shown", generated_blocks(), ids=[c for c, _ in generated_blocks()])
+def test_generated_block_is_what_its_command_prints(command, shown):
+    """No hand-pasted figures: each generated block is its command's output, from committed files."""
+    printed = subprocess.run(["bash", "-c", command], cwd=PROJECT, env=tool_env(), capture_output=True,
+                             text=True, check=True).stdout
+    assert printed == shown, f"README block drifted from `{command}`; paste its output between the markers"
