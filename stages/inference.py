@@ -28,10 +28,17 @@ from stages.parity import PAD, running_parity
 # Steps written out per iteration of the compiled loop: fewer trips round the loop, a longer compile.
 # Measured at 200 sequences on this 2-core machine: 1 -> ~37 us/step, 8 -> ~15 us/step, compile ~3 s.
 UNROLL = 8
-# Steps per segment: long enough that the per-call cost (reading 200 rows, launching the loop) is
-# negligible, short enough that a segment's arrays stay a few tens of MB at 2,000 sequences.
-# See bench/long_lengths.py for the measurement.
-SEGMENT_STEPS = 8192
+# Bits per segment (count x segment steps): segments this long make the per-segment cost (a read per
+# row, a call into the compiled loop) negligible, while a segment's arrays stay a few tens of MB. Measured
+# at 200 sequences and length 10^5 (bench/long_lengths.py segments): 1024 to 8192 steps per segment run
+# alike; from 32768 the time and the peak memory grow (750 MB at 8192, 890 MB at 32768, 1260 MB at 10^5).
+SEGMENT_BITS = 200 * 8192
+
+
+def default_segment_steps(count: int) -> int:
+    """Steps per segment for `count` sequences: SEGMENT_BITS in all, a multiple of UNROLL."""
+    return max(UNROLL, SEGMENT_BITS // max(count, 1) // UNROLL * UNROLL)
+
 
 ReadColumns = Callable[[int, int], "np.ndarray | tuple[np.ndarray, np.ndarray]"]
 
@@ -203,7 +210,7 @@ def carried_parity(bits: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def evaluate_columns(model: keras.Model, read_columns: ReadColumns, count: int, length: int,
-                     segment_steps: int = SEGMENT_STEPS) -> dict[str, np.ndarray]:
+                     segment_steps: int | None = None) -> dict[str, np.ndarray]:
     """Run `count` sequences of `length` columns through the model, segment by segment.
 
     `read_columns(start, stop)` returns the (count, stop - start) uint8 bits of those columns, or
@@ -212,8 +219,10 @@ def evaluate_columns(model: keras.Model, read_columns: ReadColumns, count: int, 
       final_probabilities (count, 2)  the readout after each sequence's last real bit
       final_targets (count,)          the parity of each whole sequence
       step_correct, steps (count,)    correct and real steps of each sequence
-    `summarise` turns them into evaluate's metrics.
+    `summarise` turns them into evaluate's metrics. segment_steps (a multiple of UNROLL) defaults to
+    default_segment_steps(count); each (count, segment_steps) shape is compiled once, in ~3 s.
     """
+    segment_steps = default_segment_steps(count) if segment_steps is None else segment_steps
     if segment_steps <= 0 or segment_steps % UNROLL:
         raise ValueError(f"segment_steps must be a positive multiple of {UNROLL}, got {segment_steps}")
     segment_steps = min(segment_steps, -(-length // UNROLL) * UNROLL)
