@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -93,3 +95,8 @@ def test_plots_are_byte_deterministic(model, tmp_path):
                           for kind in ("sequence", "projection")))
     assert len(digests) == 1
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_state_plots_do_not_import_keras():
+    code = "import sys, stages.state_plots; assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
