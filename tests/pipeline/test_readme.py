@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -101,19 +104,24 @@ def session_params():
         yield pytest.param(name, marks=marks, id=name)
 
 
-@pytest.mark.pipeline
-@pytest.mark.parametrize("session", session_params())
-def test_transcript_matches_a_fresh_clone(session, tmp_path):
-    clone = tmp_path / "clone"
-    run(["git", "clone", "-q", str(PROJECT), str(clone)], tmp_path)
+def replay(session: str, folder: Path):
+    """Run a session's commands in a fresh clone under `folder`: yield (step, the lines it printed)."""
+    clone = folder / "clone"
+    run(["git", "clone", "-q", str(PROJECT), str(clone)], folder)
     for block in sessions()[session]:
         for step in block.steps:
             result = subprocess.run(["bash", "-c", step.command], cwd=clone, env=tool_env(), text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            actual = result.stdout.splitlines()
-            assert matches(step.expected, actual), (
-                f"README transcript '{session}' drifted at `$ {step.command}`\n--- README\n"
-                + "\n".join(step.expected) + "\n--- fresh clone\n" + "\n".join(actual))
+            yield step, result.stdout.splitlines()
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("session", session_params())
+def test_transcript_matches_a_fresh_clone(session, tmp_path):
+    for step, actual in replay(session, tmp_path):
+        assert matches(step.expected, actual), (
+            f"README transcript '{session}' drifted at `$ {step.command}`\n--- README\n"
+            + "\n".join(step.expected) + "\n--- fresh clone\n" + "\n".join(actual))
 
 
 def test_matcher_normalises_and_skips():
@@ -149,3 +157,11 @@ def test_generated_block_is_what_its_command_prints(command, shown):
     printed = subprocess.run(["bash", "-c", command], cwd=PROJECT, env=tool_env(), capture_output=True,
                              text=True, check=True).stdout
     assert printed == shown, f"README block drifted from `{command}`; paste its output between the markers"
+
+
+if __name__ == "__main__":
+    # `python -m tests.pipeline.test_readme SESSION`: what a fresh clone prints for that session's commands,
+    # to paste into README when a change of behaviour is meant (trim with `...` lines where it helps).
+    with tempfile.TemporaryDirectory() as folder:
+        for step, actual in replay(sys.argv[1], Path(folder)):
+            print("\n".join([f"$ {step.command}", *actual]), flush=True)
