@@ -34,8 +34,8 @@ import yaml
 if __package__ in (None, ""):  # run as `python bench/run.py`, which puts bench/, not the project, on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stages.cli import child_env
 from stages.files import write_json
+from tools.env import child_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "bench" / "results"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.cli import child_env
+from tools.env import child_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 # What a repository of the project needs: code, pipeline, params and DVC's config (never data or models).
@@ -29,7 +29,7 @@ TINY = {
 
 
 def tool_env() -> dict:
-    """The environment for the dvc CLI and stage commands: see stages.cli.child_env."""
+    """The environment for the dvc CLI and stage commands: see tools.env.child_env."""
     return child_env()
 
 

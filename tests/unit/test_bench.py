@@ -2,8 +2,6 @@
 README's generated blocks against the committed results. Nothing here measures."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bench import run as bench
@@ -124,12 +122,3 @@ def test_pipeline_stages_follow_dvc_yaml_with_dvc_lock_commands():
 def test_tables_render_from_the_committed_results_the_same_every_time(kind):
     folder = PROJECT / "bench" / "results"
     assert bench.table(kind, folder) == bench.table(kind, folder)
-
-
-GENERATED = re.compile(r"^<!-- generated: python bench/run\.py table (\w+) -->\n(.*?)^<!-- end generated -->",
-                       re.M | re.S)
-
-
-@pytest.mark.parametrize("kind, body", GENERATED.findall((PROJECT / "README.md").read_text()))
-def test_readme_shows_the_generated_tables(kind, body):
-    assert body == bench.table(kind, PROJECT / "bench" / "results")
