@@ -23,6 +23,11 @@ def _import_keras():
     try:
         os.dup2(devnull, 2)
         import keras
+        # The first transpose of a bool tensor in a process (the LSTM transposes its mask) makes oneDNN
+        # log, once, at ERROR level, "oneDNN supports DT_BOOL only on platforms with AVX-512. Falling
+        # back to the default Eigen-based implementation": a notice, same results. Spend that once here,
+        # where stderr is closed, so TensorFlow's real errors still show and the numerics do not change.
+        keras.ops.transpose(keras.ops.zeros((1, 1), dtype="bool"))
     finally:
         os.dup2(saved, 2)
         os.close(saved)
