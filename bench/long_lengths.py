@@ -68,6 +68,19 @@ def measure_length(clone: Path, length: int) -> dict:
             "seconds": seconds, "peak_mb": peak_mb, "generate_seconds": round(generate_s, 2)}
 
 
+PACKAGES = ("numpy", "keras", "tensorflow", "dvc")
+
+
+def installed(name: str) -> str | None:
+    """A package's version, under its plain or its CPU-only distribution name (tensorflow-cpu)."""
+    for distribution in (name, f"{name}-cpu"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            pass
+    return None
+
+
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -90,8 +103,7 @@ def measure(model: Path) -> dict:
             rows.append(measure_length(clone, length))
             print(json.dumps(rows[-1]), flush=True)
     return {"commit": commit, "command": stage_command("evaluate"), "count": COUNT, "machine": machine(),
-            "versions": {"python": platform.python_version(),
-                         **{name: metadata.version(name) for name in ("numpy", "keras", "tensorflow", "dvc")}},
+            "versions": {"python": platform.python_version(), **{name: installed(name) for name in PACKAGES}},
             "rows": rows}
 
 
