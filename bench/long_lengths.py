@@ -1,121 +1,132 @@
-"""The default model at lengths 10^4, 10^5 and 10^6 (200 sequences each), evaluated in column segments
-with the LSTM state carried (stages/inference.py): accuracy, confidence, wall seconds and peak RSS. Run
-from the project root, with the project's environment active and a trained model (`dvc repro`):
+"""The default model at lengths 10^4, 10^5 and 10^6 (200 sequences each), measured through the pipeline's
+own commands: accuracy, confidence, wall seconds and peak RSS. Run from the project root, with the
+project's environment active and a trained model (`dvc repro`):
 
-    python bench/long_lengths.py              # the table; writes bench/results/long_lengths.json
-    python bench/long_lengths.py segments     # seconds per step by segment length, at length 10^5
+    python bench/long_lengths.py            # measure; writes bench/results/long_lengths.json
+    python bench/long_lengths.py --table    # the README's markdown table, from that JSON only
 
-Each evaluation runs in its own process under /usr/bin/time (wall seconds include importing Keras and
-compiling the loop; peak RSS is the whole process's). The sets are made as the pipeline makes a length
-set (stages.parity.generate_chunks, stream STREAM_LENGTH, evaluate.seed 0), written once to a cache
-folder (default /tmp/parity-long-lengths, 400 MB at 10^6) and read back segment by segment.
+For each length, in a scratch clone of the committed project (HEAD) holding a copy of models/model.keras,
+params.yaml gets evaluate.lengths [L] and evaluate.count 200, and two commands run under /usr/bin/time:
+`python -m stages.generate lengths ...` and `python -m stages.generate heldout ...` (the sets, 200 MB per
+file at 10^6), then the evaluate command exactly as dvc.lock records it. A run per length, so each row's
+seconds and peak memory are that length's; they cover the whole evaluate process (importing Keras, the
+held-out set, compiling the segment loop, recording the states of the explain section).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import platform
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
+from importlib import metadata
 from pathlib import Path
 
-import numpy as np
+import yaml
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-RESULTS = PROJECT / "bench" / "results"
+RESULTS = PROJECT / "bench" / "results" / "long_lengths.json"
 LENGTHS = (10_000, 100_000, 1_000_000)
-COUNT, SEED = 200, 0
+COUNT = 200
 
 
-def write_set(folder: Path, count: int, length: int, seed: int) -> None:
-    """bits.npy and targets.npy of a length set, as the generate stage makes them, chunk by chunk."""
-    from stages.parity import STREAM_LENGTH, generate_chunks
-
-    tmp = folder.with_name(folder.name + ".partial")
-    tmp.mkdir(parents=True, exist_ok=True)
-    header = {"descr": "|u1", "fortran_order": False, "shape": (count, length)}
-    with open(tmp / "bits.npy", "wb") as bits_out, open(tmp / "targets.npy", "wb") as targets_out:
-        for out in (bits_out, targets_out):
-            np.lib.format.write_array_header_1_0(out, header)
-        for bits, targets in generate_chunks(count, length, seed, STREAM_LENGTH):
-            bits_out.write(bits.data)
-            targets_out.write(targets.data)
-    tmp.rename(folder)
+def stage_command(name: str) -> str:
+    return yaml.safe_load((PROJECT / "dvc.lock").read_text())["stages"][name]["cmd"]
 
 
-def evaluate(model_path: Path, folder: Path, segment_steps: int | None) -> dict:
-    """The child process: evaluate one set; the seconds exclude start-up (import, model load)."""
-    from stages import inference
-    from stages.model import load_model
+def timed(command: str, cwd: Path) -> tuple[float, int]:
+    """Run a command line under /usr/bin/time: (wall seconds, peak RSS in MB)."""
+    sys.path.insert(0, str(PROJECT))
+    from stages.cli import child_env
 
-    model = load_model(model_path)
-    bits, targets = inference.NpyColumns(folder / "bits.npy"), inference.NpyColumns(folder / "targets.npy")
-    count, length = bits.shape
-    start = time.perf_counter()
-    result = inference.evaluate_columns(model, inference.paired_columns(bits, targets), count, length,
-                                        segment_steps)
-    seconds = time.perf_counter() - start
-    segment_steps = segment_steps or inference.default_segment_steps(count)
-    return {**inference.summarise(result, length), "evaluate_s": round(seconds, 2), "segment_steps": segment_steps,
-            "us_per_step": round(seconds / length * 1e6, 2)}
-
-
-def timed_child(model: Path, folder: Path, segment_steps: int | None) -> dict:
-    cmd = [sys.executable, __file__, "child", "--model", str(model), "--set", str(folder)]
-    if segment_steps is not None:
-        cmd += ["--segment-steps", str(segment_steps)]
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *cmd], cwd=PROJECT,
-                                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True)
+        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *shlex.split(command)], cwd=cwd,
+                                env=dict(child_env(), TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True)
         if result.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr[-3000:]}")
+            raise SystemExit(f"{command} failed:\n{result.stderr[-3000:]}")
         wall, rss_kb = report.read().split()[-2:]
-    return {**json.loads(result.stdout.splitlines()[-1]), "wall_s": float(wall),
-            "peak_rss_mb": round(int(rss_kb) / 1024)}
+    return float(wall), round(int(rss_kb) / 1024)
 
 
-def ensure_set(cache: Path, length: int) -> Path:
-    folder = cache / f"length_{length}_count_{COUNT}_seed_{SEED}"
-    if not folder.is_dir():
-        write_set(folder, COUNT, length, SEED)
-    return folder
+def measure_length(clone: Path, length: int) -> dict:
+    params = yaml.safe_load((clone / "params.yaml").read_text())
+    params["evaluate"]["lengths"], params["evaluate"]["count"] = [length], COUNT
+    (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    shutil.rmtree(clone / "data", ignore_errors=True)
+    generate_s = sum(timed(stage_command(name), clone)[0] for name in ("generate_lengths", "generate_heldout"))
+    command = stage_command("evaluate")
+    seconds, peak_mb = timed(command, clone)
+    metrics_path = clone / shlex.split(command)[shlex.split(command).index("--metrics") + 1]
+    section = json.loads(metrics_path.read_text())[f"length_{length}"]
+    shutil.rmtree(clone / "data")
+    return {"length": length, "count": section["count"], "accuracy": section["accuracy"],
+            "step_accuracy": section["step_accuracy"], "confidence": section["confidence"],
+            "seconds": seconds, "peak_mb": peak_mb, "generate_seconds": round(generate_s, 2)}
+
+
+PACKAGES = ("numpy", "keras", "tensorflow", "dvc")
+
+
+def installed(name: str) -> str | None:
+    """A package's version, under its plain or its CPU-only distribution name (tensorflow-cpu)."""
+    for distribution in (name, f"{name}-cpu"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            pass
+    return None
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(os.sysconf("SC_PAGE_SIZE")
+                                                                    * os.sysconf("SC_PHYS_PAGES") / 2**30)}
+
+
+def measure(model: Path) -> dict:
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="long-lengths-") as scratch:
+        clone = Path(scratch) / "project"
+        subprocess.run(["git", "clone", "-q", str(PROJECT), str(clone)], check=True)
+        model_arg = shlex.split(stage_command("evaluate"))
+        destination = clone / model_arg[model_arg.index("--model") + 1]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(model, destination)
+        rows = []
+        for length in LENGTHS:
+            rows.append(measure_length(clone, length))
+            print(json.dumps(rows[-1]), flush=True)
+    return {"commit": commit, "command": stage_command("evaluate"), "count": COUNT, "machine": machine(),
+            "versions": {"python": platform.python_version(), **{name: installed(name) for name in PACKAGES}},
+            "rows": rows}
+
+
+def markdown_table(results: dict) -> str:
+    lines = ["| length | sequences | accuracy | confidence | seconds | peak MB |", "|---:|---:|---:|---:|---:|---:|"]
+    for row in results["rows"]:
+        lines.append(f"| {row['length']:,} | {row['count']} | {row['accuracy']:.4f} | {row['confidence']:.4f} | "
+                     f"{row['seconds']:.0f} | {row['peak_mb']} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="table", choices=["table", "segments", "child"])
+    parser.add_argument("--table", action="store_true", help=f"print the README's table from {RESULTS.name}")
     parser.add_argument("--model", type=Path, default=PROJECT / "models" / "model.keras")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/parity-long-lengths"))
-    parser.add_argument("--set", type=Path, help="(child) the set's folder")
-    parser.add_argument("--segment-steps", type=int, default=None)
     args = parser.parse_args(argv)
-    if args.mode == "child":
-        print(json.dumps(evaluate(args.model, args.set, args.segment_steps)))
+    if args.table:
+        print(markdown_table(json.loads(RESULTS.read_text())), end="")
         return 0
-    if args.mode == "segments":
-        folder = ensure_set(args.cache, 100_000)
-        rows = [timed_child(args.model, folder, steps) for steps in (1024, 4096, 8192, 32768, 100_000)]
-        print(f"{'segment':>8} {'us/step':>8} {'evaluate s':>10} {'wall s':>7} {'peak MB':>8}")
-        for r in rows:
-            print(f"{r['segment_steps']:>8} {r['us_per_step']:>8} {r['evaluate_s']:>10} {r['wall_s']:>7} "
-                  f"{r['peak_rss_mb']:>8}")
-        out = RESULTS / "long_lengths_segments.json"
-    else:
-        rows = [timed_child(args.model, ensure_set(args.cache, length), args.segment_steps)
-                for length in LENGTHS]
-        print(f"{'length':>9} {'count':>5} {'accuracy':>8} {'step acc':>8} {'confidence':>10} {'wall s':>7} "
-              f"{'eval s':>7} {'peak MB':>8}")
-        for r in rows:
-            print(f"{r['length']:>9} {r['count']:>5} {r['accuracy']:>8.4f} {r['step_accuracy']:>8.4f} "
-                  f"{r['confidence']:>10.4f} {r['wall_s']:>7} {r['evaluate_s']:>7} {r['peak_rss_mb']:>8}")
-        out = RESULTS / "long_lengths.json"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"model": str(args.model.relative_to(PROJECT)) if args.model.is_relative_to(PROJECT)
-                               else str(args.model), "rows": rows}, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {out.relative_to(PROJECT)}")
+    results = measure(args.model.resolve())
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(markdown_table(results), end="")
+    print(f"wrote {RESULTS.relative_to(PROJECT)}")
     return 0
 
 

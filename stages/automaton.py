@@ -20,6 +20,7 @@ import numpy as np
 from stages import inference
 from stages.model import keras
 from stages.parity import random_bits, running_parity
+from stages.states import Projection, Trajectories, project_2d  # noqa: F401 - part of this module's API
 
 # Clusters tried per answer, the share of the states' variance the chosen k must explain, and the states
 # k-means is fitted on (a random sample; every state is then given its nearest centre). The states of a
@@ -31,54 +32,16 @@ CLUSTER_SAMPLE = 4000
 KMEANS_ITERATIONS = 100
 
 
-@dataclass(frozen=True)
-class Trajectories:
-    """States after every step of `count` sequences: bits and parity (count, length), hidden and cell
-    (count, length, units), and the readout's answer (count, length) at each step."""
-    bits: np.ndarray
-    parity: np.ndarray
-    hidden: np.ndarray
-    cell: np.ndarray
-    predicted: np.ndarray
-
-    @property
-    def states(self) -> np.ndarray:
-        """(count, length, 2 * units): hidden and cell state side by side."""
-        return np.concatenate([self.hidden, self.cell], axis=-1)
-
-
 def record_states(model: keras.Model, bits: np.ndarray) -> Trajectories:
     """The LSTM's hidden and cell state after every step of each (unpadded) row of bits, from the zero state."""
     bits = np.atleast_2d(np.asarray(bits, np.uint8))
-    record = inference.state_recorder(model)
-    hidden, cell, _ = record(bits, inference.zero_state(len(bits), inference.units(model)))
+    hidden, cell, _ = inference.record_steps(model, bits, inference.zero_state(len(bits), inference.units(model)))
     predicted = inference.step_probabilities(model, hidden).argmax(axis=-1).astype(np.uint8)
     return Trajectories(bits, running_parity(bits), hidden, cell, predicted)
 
 
 def random_trajectories(model: keras.Model, count: int, length: int, rng: np.random.Generator) -> Trajectories:
     return record_states(model, random_bits(count, length, rng))
-
-
-@dataclass(frozen=True)
-class Projection:
-    """A 2-D principal-component view: points (n, 2), and what maps a state onto them."""
-    points: np.ndarray
-    mean: np.ndarray
-    components: np.ndarray  # (2, dims)
-    explained: np.ndarray  # share of the variance along each of the two axes
-
-
-def project_2d(states: np.ndarray) -> Projection:
-    """PCA of (n, dims) states onto their first two principal axes, through numpy's SVD. Each axis's
-    sign is fixed (its largest coordinate positive), so the picture does not flip between runs."""
-    states = np.asarray(states, np.float64).reshape(-1, np.shape(states)[-1])
-    mean = states.mean(axis=0)
-    _, singular, vt = np.linalg.svd(states - mean, full_matrices=False)
-    components = vt[:2] * np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])[:, None]
-    variance = singular ** 2
-    explained = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(2)
-    return Projection((states - mean) @ components.T, mean, components, explained)
 
 
 def kmeans(points: np.ndarray, k: int, rng: np.random.Generator,
@@ -261,3 +224,15 @@ def extract_automaton(trajectories: Trajectories, rng: np.random.Generator, max_
     machine = cluster_automaton(clusters.reshape(trajectories.predicted.shape), trajectories.bits,
                                 trajectories.predicted, trajectories.parity, len(centres))
     return machine, minimise(machine), centres
+
+
+def summary(clusters: Automaton, minimal: Automaton, trajectories: Trajectories) -> dict:
+    """The evaluate stage's automaton JSON: at its top level the numbers `dvc metrics show` lists (states
+    of the minimised machine, whether it is the parity flip, clusters before minimising, the model's step
+    accuracy on the recorded sequences); under "machine" the minimised machine itself (answers,
+    transitions[state] = [on bit 0, on bit 1], start, counts, purities, the clusters merged into each state)."""
+    machine = minimal.to_dict()
+    return {"states": machine.pop("states"), "is_parity_flip": machine.pop("parity_flip"),
+            "clusters": clusters.size,
+            "step_accuracy": round(float((trajectories.predicted == trajectories.parity).mean()), 6),
+            "machine": machine}

@@ -115,6 +115,24 @@ class NpyRows:
         return rows.reshape(stop - start, self.length)
 
 
+    def read_columns(self, start: int, stop: int) -> np.ndarray:
+        """Columns [start, stop) of every row, as a (rows, stop - start) uint8 array, with one seek and
+        one read per row: a segment of a long set passes through the page cache, never this process's
+        memory (a memory map's touched pages count toward RSS: 200 MB for 200 x 10^6 bits). Checked to
+        hold only 0, 1 and PAD."""
+        if not 0 <= start <= stop <= self.length:
+            raise ValueError(f"{self.path}: columns {start}..{stop} outside 0..{self.length}")
+        out = np.empty((len(self), stop - start), BIT_DTYPE)
+        with open(self.path, "rb", buffering=0) as f:
+            for row in range(len(self)):
+                f.seek(self.offset + row * self.length + start)
+                if f.readinto(out[row]) != stop - start:
+                    raise DataError(f"{self.path}: truncated while reading row {row}, columns {start}..{stop}")
+        if out.size and out.max() > PAD:
+            raise DataError(f"{self.path}: holds values other than 0 and 1 (columns {start}..{stop})")
+        return out
+
+
 BITS_FILE = "bits.npy"
 TARGETS_FILE = "targets.npy"
 
@@ -145,6 +163,11 @@ class ParitySet:
             raise DataError(f"{self.targets.path}: row {start + wrong[0]} is not the running parity of "
                             f"{self.bits.path}")
         return bits, targets
+
+    def columns(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bits, targets) of columns [start, stop) of every row. The targets cannot be checked against
+        the bits here (the parity carries over from earlier columns): the reader carries it and checks."""
+        return self.bits.read_columns(start, stop), self.targets.read_columns(start, stop)
 
     def chunks(self, rows: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         stop = len(self) if stop is None else stop

@@ -8,8 +8,14 @@ per set to the metrics JSON (heldout, length_<L>), each with:
   length, count  the set's sequence length and number of sequences
 When the held-out sequences have lengths of their own (data.min_len), "accuracy" is taken at each
 sequence's last bit, "min_length" is added, and "buckets" gives the accuracy for each range of lengths.
-The same figures go to a list by length for `dvc plots`. Runs in batches, so memory stays flat. Both
-files are cached by DVC; the report stage copies them into metrics/ for git.
+The same figures go to a list by length for `dvc plots`. Sets shorter than LONG_LENGTH run through
+the model's predict_on_batch in batches of rows; longer ones through stages.inference, in segments of
+columns with the LSTM state carried: memory stays flat either way.
+
+What the model learned: the LSTM's states after every step of explain.count random sequences of
+explain.length bits (explain.seed), the automaton read off them (stages.automaton) written as JSON, and
+the arrays the report stage draws the state figures from (stages.states). All outputs are cached by
+DVC; the report stage copies the JSON files into metrics/ for git.
 """
 from __future__ import annotations
 
@@ -25,12 +31,27 @@ from tqdm import tqdm
 
 from stages import cli, params
 from stages.datasets import ParitySet, length_folder
+from stages.errors import DataError
 from stages.files import write_json
-from stages.metrics import final_step_confidence, final_step_correct, rounded, step_correct
+from stages.metrics import (
+    answer_confidence,
+    answer_correct,
+    final_step_confidence,
+    final_step_correct,
+    rounded,
+    step_correct,
+)
 from stages.parity import sequence_lengths
+from stages.states import StateFigures, state_figures, write_states
 
 # Sequence steps per evaluation batch: bounds memory whatever the length and count.
 BATCH_BITS = 1 << 21
+# Sets at least this long go through stages.inference.evaluate_columns. Measured at 2,000 sequences on
+# this 2-core machine: predict_on_batch takes ~1.3 ms a step (1.2 s at length 1,000, 4.6 s at 3,000, 12.8 s
+# at 10^4); the segments ~0.35 ms a step, after ~6.4 s of XLA compiling for the process's first (count,
+# segment) shape. They break even near length 6,600; from 10^4 the segments win by more the longer the set,
+# and below it predict_on_batch keeps the default lengths' metrics exactly as they were.
+LONG_LENGTH = 10_000
 BUCKETS = 5  # ranges of length reported for a held-out set of varying lengths
 HELDOUT_SECTION = "heldout"  # the metrics' section names: heldout, and length_<L> for each length
 
@@ -63,8 +84,26 @@ def length_buckets(shortest: int, longest: int, buckets: int = BUCKETS) -> list[
     return [(int(a), int(b) - 1) for a, b in itertools.pairwise(edges)]
 
 
+def set_result(correct: np.ndarray, confidence: np.ndarray, lengths: np.ndarray, step_right: int, steps: int,
+               length: int) -> SetResult:
+    """One set's metrics from per-sequence arrays (is the final answer right, the model's confidence in
+    it, the sequence's length) and the count of right steps among all real steps: whichever way the
+    model ran, the figures are made here."""
+    section = {"accuracy": rounded(correct.mean()), "step_accuracy": rounded(step_right / steps),
+               "confidence": rounded(confidence.mean()), "length": length, "count": len(correct)}
+    buckets = []
+    if lengths.min() < lengths.max():
+        for low, high in length_buckets(int(lengths.min()), int(lengths.max())):
+            inside = (lengths >= low) & (lengths <= high)
+            buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum()),
+                                  int((~correct[inside]).sum())))
+        section["min_length"] = int(lengths.min())
+        section["buckets"] = {f"{b.low}-{b.high}": {"accuracy": b.accuracy, "count": b.count} for b in buckets}
+    return SetResult(section, int((~correct).sum()), buckets)
+
+
 def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
-    """Metrics of one set, read in batches of about BATCH_BITS bits."""
+    """Metrics of one set through whole-sequence predictions, read in batches of about BATCH_BITS bits."""
     rows = max(1, BATCH_BITS // data.length)
     step_right = steps = 0
     correct, confidences, lengths = [], [], []
@@ -78,24 +117,43 @@ def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
         correct.append(final_step_correct(probabilities, targets, chunk_lengths))
         confidences.append(final_step_confidence(probabilities, chunk_lengths))
         lengths.append(chunk_lengths)
-    correct, lengths = np.concatenate(correct), np.concatenate(lengths)
-    section = {"accuracy": rounded(correct.mean()), "step_accuracy": rounded(step_right / steps),
-               "confidence": rounded(np.concatenate(confidences).mean()), "length": data.length,
-               "count": len(data)}
-    buckets = []
-    if lengths.min() < lengths.max():
-        for low, high in length_buckets(int(lengths.min()), int(lengths.max())):
-            inside = (lengths >= low) & (lengths <= high)
-            buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum()),
-                                  int((~correct[inside]).sum())))
-        section["min_length"] = int(lengths.min())
-        section["buckets"] = {f"{b.low}-{b.high}": {"accuracy": b.accuracy, "count": b.count} for b in buckets}
-    return SetResult(section, int((~correct).sum()), buckets)
+    return set_result(np.concatenate(correct), np.concatenate(confidences), np.concatenate(lengths), step_right,
+                      steps, data.length)
 
 
-def evaluate_all(predict: Predict, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
+def evaluate_in_segments(model, data: ParitySet) -> SetResult:
+    """Metrics of one set through stages.inference: every sequence at once, a segment of columns at a
+    time, the LSTM state carried; the targets are checked against the parity carried along the bits."""
+    from stages import inference
+
+    try:
+        result = inference.evaluate_columns(model, data.columns, len(data), data.length)
+    except ValueError as error:  # the targets are not the running parity of the bits
+        raise DataError(f"{data.targets.path}: {error}") from None
+    probabilities = result["final_probabilities"]
+    return set_result(answer_correct(probabilities, result["final_targets"]), answer_confidence(probabilities),
+                      result["steps"], int(result["step_correct"].sum()), int(result["steps"].sum()), data.length)
+
+
+def evaluate_any(model, data: ParitySet) -> SetResult:
+    if data.length >= LONG_LENGTH:
+        return evaluate_in_segments(model, data)
+    return evaluate_set(model.predict_on_batch, data)
+
+
+def evaluate_all(model, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
     folders = {HELDOUT_SECTION: heldout} | {length_section(n): length_folder(lengths_dir, n) for n in lengths}
-    return {name: evaluate_set(predict, ParitySet(folder)) for name, folder in folders.items()}
+    return {name: evaluate_any(model, ParitySet(folder)) for name, folder in folders.items()}
+
+
+def explain(model, count: int, length: int, rng: np.random.Generator) -> tuple[dict, StateFigures]:
+    """What the model learned: its states after every step of `count` random sequences of `length` bits,
+    the automaton they implement (automaton.summary) and what the state figures draw."""
+    from stages import automaton
+
+    trajectories = automaton.random_trajectories(model, count, length, rng)
+    clusters, minimal, centres = automaton.extract_automaton(trajectories, rng)
+    return automaton.summary(clusters, minimal, trajectories), state_figures(trajectories, centres)
 
 
 def by_length(results: dict[str, SetResult]) -> list[dict]:
@@ -120,20 +178,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=Path, required=True, help="folder of the length sets, <L>/ each")
     parser.add_argument("--metrics", type=Path, required=True, help="JSON metrics to write")
     parser.add_argument("--plot", type=Path, required=True, help="accuracy-by-length JSON to write")
+    parser.add_argument("--automaton", type=Path, required=True, help="the model's automaton, JSON to write")
+    parser.add_argument("--states", type=Path, required=True, help="the state figures' arrays, .npz to write")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
     args = parser.parse_args(argv)
-    lengths = params.load(args.params).evaluate.lengths
+    loaded = params.load(args.params)
+    lengths, how = loaded.evaluate.lengths, loaded.explain
 
     from stages.model import load_model
 
     model = load_model(args.model)
-    results = evaluate_all(model.predict_on_batch, args.heldout, args.lengths, lengths)
+    results = evaluate_all(model, args.heldout, args.lengths, lengths)
+    learned, figures = explain(model, how.count, how.length, np.random.default_rng(how.seed))
     write_json(args.metrics, {name: result.section for name, result in results.items()})
     write_json(args.plot, {"accuracy_by_length": by_length(results)})
+    write_json(args.automaton, learned)
+    write_states(args.states, figures)
     for name, result in results.items():
         s = result.section
         print(f"{name:>12}: accuracy {s['accuracy']:.4f}, step accuracy {s['step_accuracy']:.4f}, "
               f"confidence {s['confidence']:.4f} (length {s['length']}, count {s['count']})")
+    print(f"   automaton: {learned['states']} states from {learned['clusters']} clusters, parity flip: "
+          f"{learned['is_parity_flip']}")
     return 0
 
 

@@ -10,15 +10,14 @@ readout) and returns only what the metrics need, the count of correct steps per 
 PAD (2) keeps the state unchanged, as the LSTM's mask does in the whole model, so padded sets give the
 same answers: each sequence's final answer is the readout of its state after its last real bit.
 
-Column segments come from `NpyColumns`, which reads a (count, length) uint8 .npy with one seek and one
-read per row and segment: the set's bytes pass through the page cache, never the process's memory.
+Column segments come from the caller: stages.evaluate reads them with ParitySet.columns (one seek and
+one read per row and segment, so the set's bytes pass through the page cache, never the process's memory).
 """
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +29,8 @@ from stages.parity import PAD, running_parity
 UNROLL = 8
 # Bits per segment (count x segment steps): segments this long make the per-segment cost (a read per
 # row, a call into the compiled loop) negligible, while a segment's arrays stay a few tens of MB. Measured
-# at 200 sequences and length 10^5 (bench/long_lengths.py segments): 1024 to 8192 steps per segment run
+# at 200 sequences and length 10^5 (bench/results/long_lengths_segments.json, made at 3d23993 by
+# `bench/long_lengths.py segments`, a mode since dropped): 1024 to 8192 steps per segment run
 # alike; from 32768 the time and the peak memory grow (750 MB at 8192, 890 MB at 32768, 1260 MB at 10^5).
 SEGMENT_BITS = 200 * 8192
 
@@ -183,6 +183,25 @@ def make_state_recorder(model: keras.Model) -> Callable[[np.ndarray, State], tup
     return record
 
 
+def record_steps(model: keras.Model, bits: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
+    """As state_recorder's function, (bits, state) -> (h, c, new state), but a step at a time in eager
+    mode: nothing to compile, ~1.5 ms a step at 100 sequences here, against ~5.7 s of XLA compiling for
+    each new shape. For the short recordings the evaluate stage reads the automaton from."""
+    bits = np.asarray(bits, np.uint8)
+    pairs_layer, lstm, _ = model_layers(model)
+    pairs = np.asarray(pairs_layer(bits))
+    h, c = state.h, state.c
+    hidden, cell = [], []
+    for t in range(bits.shape[1]):
+        _, (h_new, c_new) = lstm.cell(pairs[:, t], [h, c], training=False)
+        keep = (bits[:, t] != PAD)[:, None]
+        h, c = np.where(keep, np.asarray(h_new), h), np.where(keep, np.asarray(c_new), c)
+        hidden.append(h)
+        cell.append(c)
+    empty = np.zeros((len(bits), 0, lstm.units), np.float32)
+    return (np.stack(hidden, axis=1) if hidden else empty, np.stack(cell, axis=1) if cell else empty, State(h, c))
+
+
 def step_probabilities(model: keras.Model, hidden: np.ndarray) -> np.ndarray:
     """The readout's probabilities (..., 2) for hidden states (..., units)."""
     dense = model_layers(model)[2]
@@ -219,7 +238,7 @@ def evaluate_columns(model: keras.Model, read_columns: ReadColumns, count: int, 
       final_probabilities (count, 2)  the readout after each sequence's last real bit
       final_targets (count,)          the parity of each whole sequence
       step_correct, steps (count,)    correct and real steps of each sequence
-    `summarise` turns them into evaluate's metrics. segment_steps (a multiple of UNROLL) defaults to
+    stages.evaluate builds its metrics from them. segment_steps (a multiple of UNROLL) defaults to
     default_segment_steps(count); each (count, segment_steps) shape is compiled once, in ~3 s.
     """
     segment_steps = default_segment_steps(count) if segment_steps is None else segment_steps
@@ -250,57 +269,3 @@ def evaluate_columns(model: keras.Model, read_columns: ReadColumns, count: int, 
         steps += np.count_nonzero(bits != PAD, axis=1)
     return {"final_probabilities": step_probabilities(model, state.h), "final_targets": parity,
             "step_correct": step_correct, "steps": steps}
-
-
-def summarise(result: dict[str, np.ndarray], length: int) -> dict:
-    """evaluate's metrics from evaluate_columns' arrays: accuracy (final step), step_accuracy,
-    confidence (mean probability of the model's own final answer), length, count."""
-    probabilities = result["final_probabilities"]
-    final_correct = probabilities.argmax(axis=-1) == result["final_targets"]
-    return {"accuracy": round(float(final_correct.mean()), 6),
-            "step_accuracy": round(float(result["step_correct"].sum() / result["steps"].sum()), 6),
-            "confidence": round(float(probabilities.max(axis=-1).mean()), 6),
-            "length": length, "count": len(probabilities)}
-
-
-_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-
-
-class NpyColumns:
-    """Column segments of a 2-D uint8 .npy in C order, read with one seek and read per row: a segment of
-    200 rows costs 200 small reads, and the file never enters the process's memory (a memory map's
-    touched pages count toward RSS: 200 MB for 200 x 10^6 bits)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        with open(self.path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            if version not in _HEADER_READERS:
-                raise ValueError(f"{self.path}: unsupported .npy version {version}")
-            shape, fortran, dtype = _HEADER_READERS[version](f)
-            self.offset = f.tell()
-        if dtype != np.uint8 or fortran or len(shape) != 2:
-            raise ValueError(f"{self.path}: expected a 2-D uint8 array in C order, found {dtype} {shape}")
-        self.shape: tuple[int, int] = shape
-        if self.path.stat().st_size != self.offset + shape[0] * shape[1]:
-            raise ValueError(f"{self.path}: size does not match shape {shape}; truncated or damaged")
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Columns [start, stop) of every row, as a (rows, stop - start) uint8 array."""
-        rows, length = self.shape
-        if not 0 <= start <= stop <= length:
-            raise ValueError(f"{self.path}: columns {start}..{stop} outside 0..{length}")
-        out = np.empty((rows, stop - start), np.uint8)
-        with open(self.path, "rb", buffering=0) as f:
-            for row in range(rows):
-                f.seek(self.offset + row * length + start)
-                if f.readinto(out[row]) != stop - start:
-                    raise ValueError(f"{self.path}: truncated at row {row}")
-        return out
-
-
-def paired_columns(bits: NpyColumns, targets: NpyColumns) -> ReadColumns:
-    """read_columns for a data folder's bits.npy and targets.npy: (bits, targets) of each segment."""
-    if bits.shape != targets.shape:
-        raise ValueError(f"{targets.path}: shape {targets.shape} does not match {bits.path} {bits.shape}")
-    return lambda start, stop: (bits.read(start, stop), targets.read(start, stop))

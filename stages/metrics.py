@@ -13,14 +13,25 @@ from stages.parity import PAD, last_steps
 DIGITS = 6
 
 
+def answer_correct(final_probabilities: np.ndarray, final_targets: np.ndarray) -> np.ndarray:
+    """Per sequence: is the model's answer, the argmax of its (count, 2) final probabilities, the
+    sequence's parity?"""
+    return final_probabilities.argmax(axis=-1) == final_targets
+
+
+def answer_confidence(final_probabilities: np.ndarray) -> np.ndarray:
+    """Per sequence: the probability the model gives its own final answer (the post's figure)."""
+    return final_probabilities.max(axis=-1)
+
+
 def final_step_correct(probabilities: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per sequence: is the answer at its last bit (the parity of the whole sequence) right?"""
-    return last_steps(probabilities, lengths).argmax(axis=-1) == last_steps(targets, lengths)
+    return answer_correct(last_steps(probabilities, lengths), last_steps(targets, lengths))
 
 
 def final_step_confidence(probabilities: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Per sequence: the probability the model gives its own answer at the last bit (the post's figure)."""
-    return last_steps(probabilities, lengths).max(axis=-1)
+    """Per sequence: the probability the model gives its own answer at the last bit."""
+    return answer_confidence(last_steps(probabilities, lengths))
 
 
 def step_correct(probabilities: np.ndarray, targets: np.ndarray) -> tuple[int, int]:

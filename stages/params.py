@@ -42,6 +42,10 @@ def _fraction(name: str, value) -> str | None:
     return None if 0 < value <= 1 else "must be > 0 and <= 1, or null to train every epoch"
 
 
+def _two_or_more(name: str, value) -> str | None:
+    return None if value >= 2 else "must be >= 2"
+
+
 def _anything(name: str, value) -> str | None:
     return None
 
@@ -100,10 +104,19 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class ExplainParams:
+    count: int = check(_positive, "random sequences whose LSTM states the evaluate stage records, to read "
+                                  "the model's automaton off them and project them to 2-D")
+    length: int = check(_two_or_more, "bits in each of them (the first is the one the state figure follows)")
+    seed: int = check(_non_negative, "seed of those sequences and of the clustering")
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataParams
     train: TrainParams
     evaluate: EvaluateParams
+    explain: ExplainParams
 
 
 def _yaml_value(value: Any) -> str:

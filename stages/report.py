@@ -2,7 +2,8 @@
 
 Copies the results that train and evaluate write as DVC-cached outputs (results/) into metrics/, which
 git tracks, and draws the two plots as PNG images for readers without the Vega scripts `dvc plots show`
-loads. Why copies: `dvc push --run-cache` uploads run-cache entries and the objects of cached outputs
+loads, and the two figures of what the model learned (stages.state_plots) from the states evaluate
+saved. Why copies: `dvc push --run-cache` uploads run-cache entries and the objects of cached outputs
 only, so a heavy stage whose metrics were `cache: false` could not be restored from a shared run cache on
 another machine (it trained again); this cheap stage, which imports no Keras, writes the git-tracked
 files instead, so `dvc metrics diff` across commits keeps working. The PNGs are rendered with
@@ -19,6 +20,7 @@ from pathlib import Path
 from stages import cli
 from stages.errors import DataError
 from stages.files import atomic_path
+from stages.states import read_states
 
 PNG_METADATA = {"Software": None}  # keeps matplotlib's version out of the file
 
@@ -112,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--by-length", type=Path, required=True, help="accuracy-by-length JSON to read")
     parser.add_argument("--curve-png", type=Path, required=True)
     parser.add_argument("--by-length-png", type=Path, required=True)
+    parser.add_argument("--states", type=Path, required=True, help="the state figures' arrays (.npz) to read")
+    parser.add_argument("--state-sequence-png", type=Path, required=True)
+    parser.add_argument("--state-projection-png", type=Path, required=True)
     args = parser.parse_args(argv)
     publish(args.publish)
     try:
@@ -120,12 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         by_length = json.loads(args.by_length.read_text())["accuracy_by_length"]
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"cannot read the plot data: {error}") from None
+    figures = read_states(args.states)
 
     import matplotlib
 
     matplotlib.use("Agg")
+    from stages import state_plots
+
     plot_training_curve(curve, args.curve_png)
     plot_accuracy_by_length(by_length, args.by_length_png)
+    state_plots.plot_state_along_sequence(figures.sequence, args.state_sequence_png)
+    state_plots.plot_state_projection(figures.projection, figures.parity, args.state_projection_png, figures.centres)
     return 0
 
 

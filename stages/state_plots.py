@@ -1,7 +1,7 @@
 """Figures of what the model learned, for the report: the LSTM state along one sequence, beside its bits
 and running parity, and the states reached on many sequences projected to 2-D, coloured by parity.
 
-Keras-free (the automaton's types are imported for annotations only), so a report stage can draw these
+Keras-free (the states' types are imported for annotations only), so a report stage can draw these
 from saved arrays. Matplotlib with the Agg backend; PNGs are written without the Software metadata entry
 (and Agg writes no date), so the same arrays give the same bytes.
 """
@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 if TYPE_CHECKING:  # annotations only: drawing needs no Keras
-    from stages.automaton import Projection, Trajectories
+    from stages.states import Projection, Trajectories
 
 PARITY_COLOURS = ("tab:blue", "tab:orange")  # even, odd
 DPI = 100

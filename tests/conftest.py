@@ -25,6 +25,7 @@ TINY = {
               "target_accuracy": None, "target_confidence": None, "check_every": 10, "jit_compile": False,
               "supervision": "per_step"},
     "evaluate": {"lengths": [16, 24], "count": 64, "seed": 0},
+    "explain": {"count": 8, "length": 16, "seed": 0},
 }
 
 

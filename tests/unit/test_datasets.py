@@ -84,3 +84,30 @@ def test_npy_rows_reads_any_row_range(tmp_path_factory, bits, data):
     start = data.draw(st.integers(0, len(bits) - 1))
     stop = data.draw(st.integers(start + 1, len(bits)))
     assert np.array_equal(NpyRows(path).read(start, stop), bits[start:stop])
+
+
+@settings(max_examples=40, deadline=None)
+@given(bit_arrays, st.data())
+def test_npy_rows_reads_any_column_range(tmp_path_factory, bits, data):
+    path = tmp_path_factory.mktemp("npy") / "a.npy"
+    with NpyWriter(path, bits.shape) as writer:
+        writer.write(bits)
+    start = data.draw(st.integers(0, bits.shape[1]))
+    stop = data.draw(st.integers(start, bits.shape[1]))
+    assert np.array_equal(NpyRows(path).read_columns(start, stop), bits[:, start:stop])
+
+
+def test_column_reads_are_checked_and_name_the_file(tmp_path):
+    bits = np.random.default_rng(1).integers(0, 2, (5, 12), dtype=np.uint8)
+    folder = write_set(tmp_path / "set", bits)
+    data = ParitySet(folder)
+    columns, targets = data.columns(4, 9)
+    np.testing.assert_array_equal(columns, bits[:, 4:9])
+    np.testing.assert_array_equal(targets, running_parity(bits)[:, 4:9])
+    with pytest.raises(ValueError, match="outside"):
+        data.bits.read_columns(3, 13)
+    bits[2, 10] = 7
+    np.save(folder / BITS_FILE, bits)
+    assert data.bits.read_columns(0, 10).max() == 1  # the bad value is not in these columns
+    with pytest.raises(DataError, match=r"bits\.npy: holds values other than 0 and 1 \(columns 8\.\.12\)"):
+        data.bits.read_columns(8, 12)

@@ -80,7 +80,8 @@ def stage_arguments(root: Path, tiny_run: Path) -> dict[str, list[str]]:
         "train": ["--data", str(tiny_run / "train"), "--model", str(root / "model.keras"),
                   "--metrics", str(root / "train.json"), "--history", str(root / "curve.csv")],
         "evaluate": ["--model", str(model), "--heldout", str(root / "heldout"), "--lengths",
-                     str(root / "lengths"), "--metrics", str(root / "eval.json"), "--plot", str(root / "plot.json")],
+                     str(root / "lengths"), "--metrics", str(root / "eval.json"), "--plot", str(root / "plot.json"),
+                     "--automaton", str(root / "automaton.json"), "--states", str(root / "states.npz")],
     }
 
 

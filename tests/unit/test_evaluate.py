@@ -1,11 +1,16 @@
 """The evaluate stage's core: exact counts, buckets of lengths, the plot's rows."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 
 from stages import evaluate, parity
 from stages.datasets import ParitySet
+from stages.errors import DataError
 from stages.generate import generate_lengths, generate_set
+from stages.states import read_states
 
 
 def test_evaluate_counts_errors_exactly():
@@ -66,9 +71,80 @@ def test_trained_model_is_evaluated_on_every_set(tiny_run, tmp_path):
     model = load_model(tiny_run / "a/model.keras")
     generate_set(tmp_path / "heldout", 40, 8, 0, parity.STREAM_HELDOUT)
     generate_lengths(tmp_path / "lengths", (30, 333), 40, 0)
-    results = evaluate.evaluate_all(model.predict_on_batch, tmp_path / "heldout", tmp_path / "lengths", (30, 333))
+    results = evaluate.evaluate_all(model, tmp_path / "heldout", tmp_path / "lengths", (30, 333))
     assert list(results) == ["heldout", "length_30", "length_333"]
     assert results["length_333"].section["length"] == 333 and results["length_333"].section["count"] == 40
     for result in results.values():
         assert 0 <= result.section["accuracy"] <= 1 and 0.5 <= result.section["confidence"] <= 1
     assert [row["length"] for row in evaluate.by_length(results)] == [8, 30, 333]
+
+
+def test_one_builder_makes_every_sets_figures():
+    correct = np.array([True, True, False, True])
+    result = evaluate.set_result(correct, np.array([0.9, 0.8, 0.6, 0.7], np.float32), np.array([3, 3, 3, 3]), 10, 12, 3)
+    assert result.section == {"accuracy": 0.75, "step_accuracy": 0.833333, "confidence": 0.75, "length": 3, "count": 4}
+    assert result.errors == 1 and result.buckets == []
+    varying = evaluate.set_result(correct, np.full(4, 0.9), np.array([1, 2, 3, 4]), 9, 10, 4)
+    assert varying.section["min_length"] == 1 and varying.errors == 1
+    assert [(b.low, b.high, b.count, b.errors) for b in varying.buckets] == [(1, 1, 1, 0), (2, 2, 1, 0), (3, 3, 1, 1),
+                                                                             (4, 4, 1, 0)]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_run):
+    from stages.model import load_model
+
+    return load_model(tiny_run / "a/model.keras")
+
+
+def test_long_sets_run_in_segments_with_the_same_figures(tiny_model, tmp_path, monkeypatch):
+    """A set at or over LONG_LENGTH goes through stages.inference; its figures are predict_on_batch's."""
+    generate_lengths(tmp_path / "lengths", (333,), 40, 0)
+    data = ParitySet(tmp_path / "lengths/333")
+    whole = evaluate.evaluate_set(tiny_model.predict_on_batch, data).section
+    monkeypatch.setattr(evaluate, "LONG_LENGTH", 333)
+    called = []
+    monkeypatch.setattr(evaluate, "evaluate_set", lambda *args: called.append(args))
+    segments = evaluate.evaluate_any(tiny_model, data).section
+    assert not called
+    assert {k: segments[k] for k in ("accuracy", "step_accuracy", "length", "count")} == \
+        {k: whole[k] for k in ("accuracy", "step_accuracy", "length", "count")}
+    assert segments["confidence"] == pytest.approx(whole["confidence"], abs=2e-6)
+
+
+def test_long_sets_check_their_targets(tiny_model, tmp_path, monkeypatch):
+    generate_lengths(tmp_path / "lengths", (40,), 10, 0)
+    folder = tmp_path / "lengths/40"
+    targets = np.load(folder / "targets.npy")
+    targets[3, 25] ^= 1
+    np.save(folder / "targets.npy", targets)
+    monkeypatch.setattr(evaluate, "LONG_LENGTH", 40)
+    with pytest.raises(DataError, match=r"targets\.npy: columns 0\.\.40: targets of row 3"):
+        evaluate.evaluate_any(tiny_model, ParitySet(folder))
+
+
+def test_explain_writes_the_automaton_and_the_states(tiny_run, tmp_path):
+    generate_set(tmp_path / "heldout", 40, 8, 0, parity.STREAM_HELDOUT)
+    generate_lengths(tmp_path / "lengths", (16, 24), 40, 0)
+    out = {name: tmp_path / "out" / name for name in ("eval.json", "plot.json", "automaton.json", "states.npz")}
+    argv = ["--params", str(tiny_run / "params.yaml"), "--model", str(tiny_run / "a/model.keras"),
+            "--heldout", str(tmp_path / "heldout"), "--lengths", str(tmp_path / "lengths"),
+            "--metrics", str(out["eval.json"]), "--plot", str(out["plot.json"]),
+            "--automaton", str(out["automaton.json"]), "--states", str(out["states.npz"])]
+    assert evaluate.main(argv) == 0
+    learned = json.loads(out["automaton.json"].read_text())
+    assert set(learned) == {"states", "is_parity_flip", "clusters", "step_accuracy", "machine"}
+    assert isinstance(learned["is_parity_flip"], bool) and 1 <= learned["states"] <= learned["clusters"]
+    machine = learned["machine"]
+    assert {"answer", "transitions", "counts", "start", "answer_purity", "parity_purity", "transition_purity",
+            "members"} <= set(machine)
+    assert len(machine["transitions"]) == learned["states"] and all(len(row) == 2 for row in machine["transitions"])
+    count, length = 8, 16  # tests/conftest.py TINY's explain section
+    assert np.asarray(machine["counts"]).sum() == count * (length - 1)
+    figures = read_states(out["states.npz"])
+    assert figures.sequence.bits.shape == (1, length) and figures.sequence.hidden.shape == (1, length, 4)
+    assert figures.projection.points.shape == (count * length, 2) and figures.parity.shape == (count * length,)
+    assert figures.centres.shape == (learned["clusters"], 8)
+    first = {name: path.read_bytes() for name, path in out.items()}
+    assert evaluate.main(argv) == 0
+    assert first == {name: path.read_bytes() for name, path in out.items()}  # byte for byte, npz included
