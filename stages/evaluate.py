@@ -33,6 +33,7 @@ from stages import cli, params
 from stages.datasets import ParitySet, length_folder
 from stages.errors import DataError
 from stages.files import write_json
+from stages.inference import LONG_LENGTH
 from stages.metrics import (
     answer_confidence,
     answer_correct,
@@ -46,12 +47,6 @@ from stages.states import StateFigures, state_figures, write_states
 
 # Sequence steps per evaluation batch: bounds memory whatever the length and count.
 BATCH_BITS = 1 << 21
-# Sets at least this long go through stages.inference.evaluate_columns. Measured at 2,000 sequences on
-# this 2-core machine: predict_on_batch takes ~1.3 ms a step (1.2 s at length 1,000, 4.6 s at 3,000, 12.8 s
-# at 10^4); the segments ~0.35 ms a step, after ~6.4 s of XLA compiling for the process's first (count,
-# segment) shape. They break even near length 6,600; from 10^4 the segments win by more the longer the set,
-# and below it predict_on_batch keeps the default lengths' metrics exactly as they were.
-LONG_LENGTH = 10_000
 BUCKETS = 5  # ranges of length reported for a held-out set of varying lengths
 HELDOUT_SECTION = "heldout"  # the metrics' section names: heldout, and length_<L> for each length
 

@@ -67,7 +67,9 @@ def declared_model_path(dvc_yaml: Path = DVC_YAML) -> Path:
 
 def predict(model, bits: np.ndarray) -> tuple[int, float]:
     """(predicted parity of the whole sequence, probability the model gives it)."""
-    probabilities = np.asarray(model.predict_on_batch(bits[np.newaxis, :]))[0, -1]
+    from stages.inference import final_probabilities
+
+    probabilities = final_probabilities(model, bits)
     answer = int(probabilities.argmax())
     return answer, float(probabilities[answer])
 

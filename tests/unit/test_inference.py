@@ -93,3 +93,10 @@ def test_carried_parity_is_the_running_parity_split_anywhere(padded_bits):
         targets, carry = inference.carried_parity(padded_bits[:, start:stop], carry)
         pieces.append(targets)
     np.testing.assert_array_equal(np.concatenate(pieces, axis=1), running_parity(padded_bits))
+
+
+def test_final_probabilities_agree_below_and_above_the_long_threshold(model, monkeypatch):
+    bits = np.random.default_rng(5).integers(0, 2, 300, dtype=np.uint8)
+    short_path = inference.final_probabilities(model, bits)
+    monkeypatch.setattr(inference, "LONG_LENGTH", 100)
+    np.testing.assert_allclose(inference.final_probabilities(model, bits), short_path, atol=1e-5)
