@@ -1,31 +1,60 @@
 """Stage: accuracy and confidence of the trained model on the held-out set and every longer length.
 
-Reads the model, data/heldout and data/length_<L> for each L in evaluate.lengths. Writes one section per
-set to the metrics JSON (heldout, length_<L>), each with:
+Reads the model, data/heldout and data/lengths/<L> for each L in evaluate.lengths. Writes one section
+per set to the metrics JSON (heldout, length_<L>), each with:
   accuracy       final-step accuracy: the parity of the whole sequence, as the post's demo asks it
   step_accuracy  accuracy over every position (the running parity)
   confidence     mean over sequences of the probability the model gives its own last-step answer
   length, count  the set's sequence length and number of sequences
 When the held-out sequences have lengths of their own (data.min_len), "accuracy" is taken at each
 sequence's last bit, "min_length" is added, and "buckets" gives the accuracy for each range of lengths.
-The same figures go to a list by length for `dvc plots`. Runs in batches, so memory stays flat.
+The same figures go to a list by length for `dvc plots`. Runs in batches, so memory stays flat. Both
+files are cached by DVC; the report stage copies them into metrics/ for git.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
-from stages import cli, io, params
-from stages.parity import PAD, last_steps, sequence_lengths
-from stages.progress import progress
+from stages import cli, params
+from stages.datasets import ParitySet, length_folder
+from stages.files import write_json
+from stages.metrics import final_step_confidence, final_step_correct, rounded, step_correct
+from stages.parity import sequence_lengths
 
 # Sequence steps per evaluation batch: bounds memory whatever the length and count.
 BATCH_BITS = 1 << 21
 BUCKETS = 5  # ranges of length reported for a held-out set of varying lengths
+HELDOUT_SECTION = "heldout"  # the metrics' section names: heldout, and length_<L> for each length
+
+
+def length_section(length: int) -> str:
+    return f"length_{length}"
+
+Predict = Callable[[np.ndarray], np.ndarray]  # (batch, time) uint8 bits -> (batch, time, 2) probabilities
+
+
+@dataclass(frozen=True)
+class Bucket:
+    low: int   # shortest length in the range, inclusive
+    high: int  # longest, inclusive
+    accuracy: float
+    count: int
+    errors: int  # wrong final-step answers
+
+
+@dataclass(frozen=True)
+class SetResult:
+    section: dict          # the set's section of the metrics JSON
+    errors: int            # wrong final-step answers: the plot shows how far from perfect a set is
+    buckets: list[Bucket]  # accuracy by range of lengths; empty when every sequence has the set's length
 
 
 def length_buckets(shortest: int, longest: int, buckets: int = BUCKETS) -> list[tuple[int, int]]:
@@ -34,59 +63,61 @@ def length_buckets(shortest: int, longest: int, buckets: int = BUCKETS) -> list[
     return [(int(a), int(b) - 1) for a, b in itertools.pairwise(edges)]
 
 
-def evaluate_set(predict, data: io.ParitySet) -> dict:
-    """Metrics of one set; `predict` maps a (batch, time) uint8 array to (batch, time, 2) probabilities."""
+def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
+    """Metrics of one set, read in batches of about BATCH_BITS bits."""
     rows = max(1, BATCH_BITS // data.length)
-    step_correct = steps = 0
-    final_correct, confidences, lengths = [], [], []
+    step_right = steps = 0
+    correct, confidences, lengths = [], [], []
     chunks = data.chunks(rows)
-    for bits, targets in progress(chunks, -(-len(data) // rows), desc=f"evaluate {data.folder}"):
+    for bits, targets in tqdm(chunks, total=-(-len(data) // rows), desc=f"evaluate {data.folder}",
+                              leave=False, disable=None):
         probabilities = np.asarray(predict(bits))
-        predicted = probabilities.argmax(axis=-1)
-        real = bits != PAD
-        step_correct += int(np.sum((predicted == targets) & real))
-        steps += int(np.sum(real))
+        right, real = step_correct(probabilities, targets)
+        step_right, steps = step_right + right, steps + real
         chunk_lengths = sequence_lengths(bits)
-        final_correct.append(last_steps(predicted, chunk_lengths) == last_steps(targets, chunk_lengths))
-        confidences.append(last_steps(probabilities, chunk_lengths).max(axis=-1))
+        correct.append(final_step_correct(probabilities, targets, chunk_lengths))
+        confidences.append(final_step_confidence(probabilities, chunk_lengths))
         lengths.append(chunk_lengths)
-    correct, lengths = np.concatenate(final_correct), np.concatenate(lengths)
-    result = {"accuracy": round(float(correct.mean()), 6), "step_accuracy": round(step_correct / steps, 6),
-              "confidence": round(float(np.concatenate(confidences).mean()), 6), "length": data.length,
-              "count": len(data)}
+    correct, lengths = np.concatenate(correct), np.concatenate(lengths)
+    section = {"accuracy": rounded(correct.mean()), "step_accuracy": rounded(step_right / steps),
+               "confidence": rounded(np.concatenate(confidences).mean()), "length": data.length,
+               "count": len(data)}
+    buckets = []
     if lengths.min() < lengths.max():
-        result["min_length"] = int(lengths.min())
-        result["buckets"] = {}
         for low, high in length_buckets(int(lengths.min()), int(lengths.max())):
             inside = (lengths >= low) & (lengths <= high)
-            result["buckets"][f"{low}-{high}"] = {"accuracy": round(float(correct[inside].mean()), 6),
-                                                   "count": int(inside.sum())}
-    return result
+            buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum()),
+                                  int((~correct[inside]).sum())))
+        section["min_length"] = int(lengths.min())
+        section["buckets"] = {f"{b.low}-{b.high}": {"accuracy": b.accuracy, "count": b.count} for b in buckets}
+    return SetResult(section, int((~correct).sum()), buckets)
 
 
-def evaluate_all(predict, data_dir: Path, lengths: tuple[int, ...]) -> dict[str, dict]:
-    names = [io.HELDOUT_SET] + [io.length_set(length) for length in lengths]
-    return {name: evaluate_set(predict, io.ParitySet(data_dir / name)) for name in names}
+def evaluate_all(predict: Predict, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
+    folders = {HELDOUT_SECTION: heldout} | {length_section(n): length_folder(lengths_dir, n) for n in lengths}
+    return {name: evaluate_set(predict, ParitySet(folder)) for name, folder in folders.items()}
 
 
-def by_length(sections: dict[str, dict]) -> list[dict]:
+def by_length(results: dict[str, SetResult]) -> list[dict]:
     """The plot's rows, shortest sequences first: a row per set, or per length bucket of a set whose
     sequences vary in length (at the bucket's middle length)."""
     rows = []
-    for name, s in sections.items():
-        if "buckets" not in s:
-            rows.append({"set": name, **{k: s[k] for k in ("length", "accuracy", "step_accuracy", "confidence")}})
-            continue
-        for bucket, b in s["buckets"].items():
-            low, high = (int(x) for x in bucket.split("-"))
-            rows.append({"set": f"{name} {bucket}", "length": (low + high) / 2, "accuracy": b["accuracy"]})
+    for name, result in results.items():
+        s = result.section
+        if not result.buckets:
+            rows.append({"set": name, "errors": result.errors,
+                         **{k: s[k] for k in ("length", "count", "accuracy", "step_accuracy", "confidence")}})
+        for b in result.buckets:
+            rows.append({"set": f"{name} {b.low}-{b.high}", "length": (b.low + b.high) / 2, "count": b.count,
+                         "errors": b.errors, "accuracy": b.accuracy})
     return sorted(rows, key=lambda row: row["length"])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding heldout and length_<L>")
+    parser.add_argument("--heldout", type=Path, required=True, help="held-out set folder")
+    parser.add_argument("--lengths", type=Path, required=True, help="folder of the length sets, <L>/ each")
     parser.add_argument("--metrics", type=Path, required=True, help="JSON metrics to write")
     parser.add_argument("--plot", type=Path, required=True, help="accuracy-by-length JSON to write")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
@@ -96,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     from stages.model import load_model
 
     model = load_model(args.model)
-    sections = evaluate_all(model.predict_on_batch, args.data_dir, lengths)
-    io.write_json(args.metrics, sections)
-    io.write_json(args.plot, {"accuracy_by_length": by_length(sections)})
-    for name, s in sections.items():
+    results = evaluate_all(model.predict_on_batch, args.heldout, args.lengths, lengths)
+    write_json(args.metrics, {name: result.section for name, result in results.items()})
+    write_json(args.plot, {"accuracy_by_length": by_length(results)})
+    for name, result in results.items():
+        s = result.section
         print(f"{name:>12}: accuracy {s['accuracy']:.4f}, step accuracy {s['step_accuracy']:.4f}, "
               f"confidence {s['confidence']:.4f} (length {s['length']}, count {s['count']})")
     return 0

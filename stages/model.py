@@ -11,7 +11,8 @@ import os
 import zipfile
 from pathlib import Path
 
-from stages.io import DataError, atomic_path
+from stages.errors import DataError
+from stages.files import atomic_path
 from stages.parity import PAD
 
 

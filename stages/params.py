@@ -16,14 +16,12 @@ from typing import Any
 
 import yaml
 
+from stages.errors import ParamsError
+
 PARAMS_FILE = Path("params.yaml")
 
 
 SUPERVISIONS = ("per_step", "final")
-
-
-class ParamsError(ValueError):
-    """params.yaml is unreadable or holds a value that is not allowed."""
 
 
 def _positive(name: str, value) -> str | None:
@@ -58,46 +56,47 @@ def _optional_positive(name: str, value) -> str | None:
     return None if value is None or value >= 1 else "must be >= 1, or null"
 
 
-def check(fn=_anything):
-    """A required field whose value, once of the right type, must also pass fn (None means it does)."""
-    return field(metadata={"check": fn})
+def check(fn=_anything, doc: str = ""):
+    """A required field whose value, once of the right type, must also pass fn (None means it does).
+    `doc` is the key's meaning: the one description of it, printed by `python -m stages.params`."""
+    return field(metadata={"check": fn, "doc": doc})
 
 
 @dataclass(frozen=True)
 class DataParams:
-    seq_len: int = check(_positive)
-    count: int = check(_positive)
-    seed: int = check(_non_negative)
-    # Extra sequences generated beside the training set, never fitted, to tell when to stop.
-    validation_count: int = check(_non_negative)
-    # null: every sequence is seq_len long; otherwise each training, validation and held-out sequence
-    # has its own length, drawn uniformly from min_len to seq_len, and is padded to seq_len.
-    min_len: int | None = check(_optional_positive)
+    seq_len: int = check(_positive, "training sequence length (the post's SEQ_LEN)")
+    count: int = check(_positive, "training sequences (the post's COUNT)")
+    seed: int = check(_non_negative, "seed of the training and validation sets")
+    validation_count: int = check(_non_negative, "extra sequences beside the training set, never fitted, "
+                                                  "that tell training when to stop")
+    min_len: int | None = check(_optional_positive, "null: every sequence is `seq_len` long; else the "
+                                "training, validation and held-out lengths are drawn from `min_len`..`seq_len` "
+                                "and padded")
 
 
 @dataclass(frozen=True)
 class TrainParams:
-    units: int = check(_positive)
-    epochs: int = check(_positive)
-    batch_size: int = check(_positive)
-    learning_rate: float = check(_rate)
-    seed: int = check(_non_negative)
-    # Stop once, on the validation set, final-step accuracy reaches target_accuracy and the mean
-    # probability of the model's own final answers reaches target_confidence (null: not required;
-    # both null: train every epoch).
-    target_accuracy: float | None = check(_fraction)
-    target_confidence: float | None = check(_fraction)
-    check_every: int = check(_positive)
-    jit_compile: bool = check()
-    # per_step: a loss at every position (the post); final: at each sequence's last position only.
-    supervision: str = check(_one_of(*SUPERVISIONS))
+    units: int = check(_positive, "LSTM units")
+    epochs: int = check(_positive, "most epochs to train")
+    batch_size: int = check(_positive, "sequences per batch")
+    learning_rate: float = check(_rate, "Adam's learning rate")
+    seed: int = check(_non_negative, "Keras's seed (weights) and the shuffling seed")
+    target_accuracy: float | None = check(_fraction, "stop once validation final-step accuracy reaches this ...")
+    target_confidence: float | None = check(_fraction, "... and validation confidence (the mean probability of "
+                                            "the model's own final answers) this; `null` drops a condition, "
+                                            "both `null` train every epoch")
+    check_every: int = check(_positive, "batches between validation checks")
+    jit_compile: bool = check(doc="XLA: faster steps after seconds of compiling; pays for runs of an epoch "
+                                  "or more")
+    supervision: str = check(_one_of(*SUPERVISIONS), "`per_step`: a loss at every position (the post); "
+                             "`final`: at each sequence's last bit only")
 
 
 @dataclass(frozen=True)
 class EvaluateParams:
-    lengths: tuple[int, ...] = check()
-    count: int = check(_positive)
-    seed: int = check(_non_negative)
+    lengths: tuple[int, ...] = check(doc="longer lengths to test on; each must exceed `data.seq_len`")
+    count: int = check(_positive, "sequences in the held-out set and in each length set")
+    seed: int = check(_non_negative, "seed of the held-out and length sets")
 
 
 @dataclass(frozen=True)
@@ -107,9 +106,26 @@ class Params:
     evaluate: EvaluateParams
 
 
+def _yaml_value(value: Any) -> str:
+    """A value as YAML would print it, with what YAML made of it where that surprises people."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes, no, on, off, true and false as true or false)"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return repr(value)
+        written = int(number) if number.is_integer() else number
+        return f"{value!r}, which YAML reads as text, not a number: write {written}"
+    if isinstance(value, list | dict):
+        return f"{value!r} (a {type(value).__name__})"
+    return repr(value)
+
+
 def _type_error(key: str, expected: str, value: Any) -> ParamsError:
-    shown = "null" if value is None else repr(value)
-    return ParamsError(f"{key} must be {expected}, got {shown} ({type(value).__name__})")
+    return ParamsError(f"{key} must be {expected}, got {_yaml_value(value)}")
 
 
 def _convert(key: str, hint, value: Any):
@@ -143,17 +159,26 @@ def _convert(key: str, hint, value: Any):
     raise TypeError(f"no rule for {hint}")  # a programming error in this module, not a user error
 
 
-def _section(name: str, cls, raw: Any):
+def _check_keys(raw: Any, allowed: list[str], kind: str, where: str = "") -> None:
+    """`raw` must be a mapping with exactly the `allowed` keys; `where` is its section ("" at the top)."""
+    prefix = f"{where}." if where else ""
     if not isinstance(raw, dict):
-        raise _type_error(name, "a mapping of keys", raw)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    unknown = sorted(set(raw) - set(fields), key=str)
+        if where:
+            raise _type_error(where, "a mapping of keys", raw)
+        raise ParamsError(f"must be a mapping with sections {', '.join(allowed)}")
+    unknown = sorted(set(raw) - set(allowed), key=str)
     if unknown:
-        raise ParamsError(f"unknown key {name}.{unknown[0]}; allowed in {name}: {', '.join(fields)}")
-    missing = [k for k in fields if k not in raw]
+        raise ParamsError(f"unknown {kind} {prefix}{unknown[0]}; allowed{f' in {where}' if where else ''}: "
+                          f"{', '.join(allowed)}")
+    missing = [k for k in allowed if k not in raw]
     if missing:
-        raise ParamsError(f"missing key {name}.{missing[0]}")
+        raise ParamsError(f"missing {kind} {prefix}{missing[0]}")
+
+
+def _section(name: str, cls, raw: Any):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(raw, list(fields), "key", name)
+    hints = typing.get_type_hints(cls)
     values = {}
     for key, f in fields.items():
         full = f"{name}.{key}"
@@ -165,19 +190,13 @@ def _section(name: str, cls, raw: Any):
     return cls(**values)
 
 
+SECTIONS = typing.get_type_hints(Params)  # section name -> its dataclass
+
+
 def parse(raw: Any) -> Params:
     """Validate the loaded YAML document and build Params, or raise ParamsError naming the key."""
-    if not isinstance(raw, dict):
-        raise ParamsError("must be a mapping with sections data, train and evaluate")
-    sections = {f.name: f.type for f in dataclasses.fields(Params)}
-    hints = typing.get_type_hints(Params)
-    unknown = sorted(set(raw) - set(sections), key=str)
-    if unknown:
-        raise ParamsError(f"unknown section {unknown[0]}; allowed: {', '.join(sections)}")
-    missing = [k for k in sections if k not in raw]
-    if missing:
-        raise ParamsError(f"missing section {missing[0]}")
-    params = Params(**{name: _section(name, hints[name], raw[name]) for name in sections})
+    _check_keys(raw, list(SECTIONS), "section")
+    params = Params(**{name: _section(name, cls, raw[name]) for name, cls in SECTIONS.items()})
     _check_across(params)
     return params
 
@@ -202,6 +221,25 @@ def _check_across(params: Params) -> None:
                               f"set it to null to train every epoch")
 
 
+def keys() -> list[str]:
+    """Every key of params.yaml, as section.key, in the order of the dataclasses."""
+    return [f"{name}.{f.name}" for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+
+
+def markdown_table(path: Path = PARAMS_FILE) -> str:
+    """The README's table of params: each key, its value in params.yaml, and its meaning."""
+    current = load(path)
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for name, cls in SECTIONS.items():
+        section = getattr(current, name)
+        for f in dataclasses.fields(cls):
+            value = getattr(section, f.name)
+            shown = yaml.safe_dump(list(value) if isinstance(value, tuple) else value,
+                                   default_flow_style=True).strip().removesuffix("\n...").strip()
+            lines.append(f"| `{name}.{f.name}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
 def load(path: Path = PARAMS_FILE) -> Params:
     try:
         text = path.read_text()
@@ -217,3 +255,21 @@ def load(path: Path = PARAMS_FILE) -> Params:
         return parse(raw)
     except ParamsError as error:
         raise ParamsError(f"{path}: {error}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the README's table of params, generated from the dataclasses' docs and params.yaml."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m stages.params", description=main.__doc__)
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    print(markdown_table(parser.parse_args(argv).params), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    from stages import cli
+
+    sys.exit(cli.run(main))

@@ -1,6 +1,11 @@
-"""Stage: the two plots as PNG images, for readers without the Vega scripts `dvc plots show` loads.
+"""Stage: what a reader of the repository sees of a run, written from what train and evaluate cached.
 
-Reads the training curve CSV and the accuracy-by-length JSON; writes one PNG of each. Rendered with
+Copies the results that train and evaluate write as DVC-cached outputs (results/) into metrics/, which
+git tracks, and draws the two plots as PNG images for readers without the Vega scripts `dvc plots show`
+loads. Why copies: `dvc push --run-cache` uploads run-cache entries and the objects of cached outputs
+only, so a heavy stage whose metrics were `cache: false` could not be restored from a shared run cache on
+another machine (it trained again); this cheap stage, which imports no Keras, writes the git-tracked
+files instead, so `dvc metrics diff` across commits keeps working. The PNGs are rendered with
 matplotlib's Agg backend and no date or version in the file, so the same figures give the same bytes.
 """
 from __future__ import annotations
@@ -11,20 +16,26 @@ import json
 import sys
 from pathlib import Path
 
-from stages import cli, io
+from stages import cli
+from stages.errors import DataError
+from stages.files import atomic_path
 
 PNG_METADATA = {"Software": None}  # keeps matplotlib's version out of the file
+
+
+def _style(axis, title: str, legend_at: str) -> None:
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(loc=legend_at, fontsize="small")
 
 
 def _finish(figure, axis, title: str, legend_at: str, path: Path) -> None:
     """Title, grid and legend; then write the PNG atomically and free the figure."""
     import matplotlib.pyplot as plt
 
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    axis.legend(loc=legend_at, fontsize="small")
+    _style(axis, title, legend_at)
     figure.tight_layout()
-    with io.atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100, metadata=PNG_METADATA)
     plt.close(figure)
 
@@ -45,35 +56,70 @@ def plot_training_curve(rows: list[dict], path: Path) -> None:
 
 
 def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
+    """Two panels sharing a log-scaled length axis: the final-step error rate, and how far the mean
+    confidence is from certainty, both on log scales so that a perfect set and a nearly perfect one look
+    different. A set with no error is drawn at the bottom edge with its own marker and its count."""
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    figure, (errors_axis, doubt_axis) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True)
     lengths = [row["length"] for row in rows]
-    axis.plot(lengths, [row["accuracy"] for row in rows], marker="o", label="final-step accuracy")
+    floor = min(0.5 / row["count"] for row in rows)  # below any error rate a set of this size can show
+    wrong = [row for row in rows if row["errors"]]
+    errors_axis.plot([row["length"] for row in wrong], [row["errors"] / row["count"] for row in wrong],
+                     marker="o", linestyle="none", label="final-step error rate")
+    perfect = [row for row in rows if not row["errors"]]
+    errors_axis.plot([row["length"] for row in perfect], [floor] * len(perfect), marker="v", linestyle="none",
+                     color="tab:green", label="no error")
+    for row in perfect:
+        errors_axis.annotate(f"0 of {row['count']}", (row["length"], floor), textcoords="offset points",
+                             xytext=(0, 7), ha="center", fontsize="small")
+    errors_axis.set_yscale("log")
+    errors_axis.set_ylim(floor / 2, 1)
+    errors_axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    errors_axis.set_ylabel("error rate (log)")
     with_confidence = [row for row in rows if "confidence" in row]
-    axis.plot([row["length"] for row in with_confidence], [row["confidence"] for row in with_confidence],
-              marker="s", linestyle="none", label="confidence")
-    axis.set_xscale("log")
-    axis.set_xticks(lengths, [f"{length:g}" for length in lengths])
-    axis.set_xlabel("sequence length (log scale)")
-    axis.set_ylim(0.45, 1.02)
-    axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    _finish(figure, axis, "Held-out accuracy by sequence length", "lower left", path)
+    doubt_axis.plot([row["length"] for row in with_confidence], [1 - row["confidence"] for row in with_confidence],
+                    marker="s", color="tab:orange", label="1 - mean confidence")
+    doubt_axis.set_yscale("log")
+    doubts = [1 - row["confidence"] for row in with_confidence] or [0.1]
+    doubt_axis.set_ylim(min(1e-3, min(doubts) / 3), 1)  # whole decades, so the ticks read as powers of ten
+    doubt_axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    doubt_axis.set_ylabel("1 - confidence (log)")
+    doubt_axis.margins(x=0.15)
+    doubt_axis.set_xscale("log")
+    doubt_axis.set_xticks(lengths, [f"{length:g}" for length in lengths])
+    doubt_axis.set_xlabel("sequence length (log scale)")
+    _style(doubt_axis, "How close to certain is the model", "upper left")
+    _finish(figure, errors_axis, "Held-out errors by sequence length", "upper left", path)
+
+
+def publish(pairs: list[tuple[Path, Path]]) -> None:
+    """Copy each cached result onto its git-tracked destination, byte for byte and atomically."""
+    for source, destination in pairs:
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{source}: file not found; run the stage that writes it (`dvc repro`)") from None
+        with atomic_path(destination) as tmp:
+            tmp.write_bytes(data)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--publish", nargs=2, action="append", type=Path, default=[], metavar=("RESULT", "COPY"),
+                        help="a result cached by DVC and its copy for git; repeat for each")
     parser.add_argument("--curve", type=Path, required=True, help="training curve CSV to read")
     parser.add_argument("--by-length", type=Path, required=True, help="accuracy-by-length JSON to read")
     parser.add_argument("--curve-png", type=Path, required=True)
     parser.add_argument("--by-length-png", type=Path, required=True)
     args = parser.parse_args(argv)
+    publish(args.publish)
     try:
         with open(args.curve, newline="") as f:
             curve = list(csv.DictReader(f))
         by_length = json.loads(args.by_length.read_text())["accuracy_by_length"]
     except (OSError, ValueError, KeyError) as error:
-        raise io.DataError(f"cannot read the plot data: {error}") from None
+        raise DataError(f"cannot read the plot data: {error}") from None
 
     import matplotlib
 

@@ -1,18 +1,15 @@
-"""Stage: train the LSTM on data/train; write the model and its training curve.
+"""Stage: train the LSTM on data/train; write the model, its training metrics and its training curve.
 
-Reads data/train (bits.npy, targets.npy, and the validation/ set beside them) and the train.* params.
-Every train.check_every batches, and at the end of each epoch, the model's final-step accuracy and
-confidence on the validation set are measured; once they reach train.target_accuracy and
-train.target_confidence, training stops. (Stopping at the first accurate check leaves models that
-slip on much longer sequences; the confidence bar adds a few dozen steps that make them exact there.)
-Batches stream from disk in blocks, so memory does not grow with data.count. Writes the .keras model,
-a JSON of training metrics and a CSV curve (one row per check) for `dvc plots`.
+Reads data/train (bits.npy, targets.npy, and the validation/ set beside them) and the train.* params
+(their meanings: stages/params.py). Batches stream from disk in shuffled blocks, so memory does not grow
+with data.count. Writes the .keras model, a JSON of training metrics and a CSV curve (one row per
+validation check), all cached by DVC; the report stage copies the last two into metrics/ for git.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import io as text_io
+import io
 import sys
 import time
 from collections.abc import Iterator
@@ -21,15 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
-from stages import cli, io, params
+from stages import cli, params
+from stages.datasets import VALIDATION_SET, ParitySet
+from stages.errors import DataError
+from stages.files import write_json, write_text
+from stages.metrics import final_step_confidence, final_step_correct, rounded
+from stages.model import build_model, keras, save_model
 from stages.params import TrainParams
-from stages.parity import PAD, STREAM_SHUFFLE, last_steps, sequence_lengths
+from stages.parity import PAD, STREAM_SHUFFLE, sequence_lengths
 
 # Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
 BLOCK_BITS = 1 << 24
 
 
-def block_batches(data: io.ParitySet, stop: int, batch_size: int,
+def block_batches(data: ParitySet, stop: int, batch_size: int,
                   rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of full batches over rows [0, stop): blocks in random order, rows shuffled within each
     block. The last partial batch is dropped so every batch has one shape (XLA compiles once)."""
@@ -48,16 +50,6 @@ def block_batches(data: io.ParitySet, stop: int, batch_size: int,
         carry_bits, carry_targets = bits[full:], targets[full:]
 
 
-def final_step_accuracy(probabilities: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> float:
-    """Accuracy of the answers at each sequence's last bit: the parity of the whole sequence."""
-    return float(np.mean(last_steps(probabilities, lengths).argmax(axis=-1) == last_steps(targets, lengths)))
-
-
-def final_step_confidence(probabilities: np.ndarray, lengths: np.ndarray) -> float:
-    """Mean probability the model gives its own answer at each sequence's last bit (the post's figure)."""
-    return float(np.mean(last_steps(probabilities, lengths).max(axis=-1)))
-
-
 def supervised(bits: np.ndarray, targets: np.ndarray, supervision: str):
     """A Keras batch: padding targets set to a valid class (the mask drops them from the loss) and, for
     final supervision, a weight of 1 at each sequence's last bit and 0 elsewhere."""
@@ -69,12 +61,60 @@ def supervised(bits: np.ndarray, targets: np.ndarray, supervision: str):
     return bits, targets, weights
 
 
+def endless_batches(data: ParitySet, cfg: TrainParams, rng: np.random.Generator):
+    """Epoch after epoch of supervised batches; Keras's fit decides when to stop."""
+    while True:
+        for bits, targets in block_batches(data, len(data), cfg.batch_size, rng):
+            yield supervised(bits, targets, cfg.supervision)
+
+
 def reached(value: float, target: float | None) -> bool:
     return target is None or value >= target
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
+class StopAtTarget(keras.callbacks.Callback):
+    """Every `check_every` batches, and at the end of each epoch, measure final-step accuracy and
+    confidence on the validation set and add a row to `history`; stop training once both reach their
+    targets (a None target is always reached; both None: never stop early).
+
+    Stopping at the first accurate check leaves models that slip on much longer sequences; the
+    confidence target adds a few dozen steps that make them exact there.
+    """
+
+    def __init__(self, validation: ParitySet | None, steps_per_epoch: int, cfg: TrainParams):
+        super().__init__()
+        self.steps_per_epoch, self.check_every = steps_per_epoch, cfg.check_every
+        self.target_accuracy, self.target_confidence = cfg.target_accuracy, cfg.target_confidence
+        self.stops_early = cfg.target_accuracy is not None or cfg.target_confidence is not None
+        if validation is not None:
+            self.validation_bits, self.validation_targets = validation.read(0, len(validation))
+            self.validation_lengths = sequence_lengths(self.validation_bits)
+        else:
+            self.validation_bits = self.validation_targets = self.validation_lengths = None
+        self.steps = 0
+        self.accuracy: float | None = None
+        self.confidence: float | None = None
+        self.reached_target = False
+        self.history: list[dict] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps % self.check_every and (batch + 1) != self.steps_per_epoch:
+            return
+        row = {"step": self.steps, "epoch": round(self.steps / self.steps_per_epoch, 4),
+               "loss": rounded(logs["loss"]), "accuracy": rounded(logs["accuracy"])}
+        if self.validation_bits is not None:
+            probabilities = np.asarray(self.model.predict_on_batch(self.validation_bits))
+            self.accuracy = float(final_step_correct(probabilities, self.validation_targets,
+                                                     self.validation_lengths).mean())
+            self.confidence = float(final_step_confidence(probabilities, self.validation_lengths).mean())
+            row["validation_final_accuracy"] = rounded(self.accuracy)
+            row["validation_confidence"] = rounded(self.confidence)
+            if self.stops_early and reached(self.accuracy, self.target_accuracy) \
+                    and reached(self.confidence, self.target_confidence):
+                self.reached_target = True
+                self.model.stop_training = True
+        self.history.append(row)
 
 
 @dataclass(frozen=True)
@@ -85,69 +125,37 @@ class TrainResult:
     validation_accuracy: float | None
     validation_confidence: float | None
     history: list[dict]
-    seconds: float
+    fit_seconds: float
+
+    def metrics(self) -> dict:
+        """What metrics/train.json holds: no timings, so the same run gives the same bytes."""
+        return {"steps": self.steps, "epochs": self.epochs, "reached_target": self.reached_target,
+                "validation_final_accuracy": self.validation_accuracy,
+                "validation_confidence": self.validation_confidence,
+                "loss": self.history[-1]["loss"] if self.history else None}
 
 
-def train(model, data: io.ParitySet, validation: io.ParitySet | None, cfg: TrainParams) -> TrainResult:
-    """Fit `model` on `data` with the recipe in cfg; the caller has seeded Keras."""
-    from stages.model import keras
-
-    fit_rows = len(data)
-    steps_per_epoch = fit_rows // cfg.batch_size
-    if steps_per_epoch == 0:
-        raise cli.UsageError(f"train.batch_size {cfg.batch_size} is larger than data.count {fit_rows}")
-    stops_early = cfg.target_accuracy is not None or cfg.target_confidence is not None
-    if stops_early and validation is None:
-        raise io.DataError(f"{data.folder / io.VALIDATION_SET}: not found; train.target_accuracy and "
-                           f"train.target_confidence need a validation set (data.validation_count >= 1)")
-    val_bits, val_targets = validation.read(0, len(validation)) if validation else (None, None)
-    val_lengths = sequence_lengths(val_bits) if validation else None
+def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg: TrainParams) -> TrainResult:
+    """Fit `model` on `data` with the recipe in cfg, checking on `validation`; the caller has seeded Keras."""
+    steps_per_epoch = len(data) // cfg.batch_size  # >= 1: params reject a batch larger than data.count
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(STREAM_SHUFFLE,)))
-
-    def forever():
-        while True:
-            for bits, targets in block_batches(data, fit_rows, cfg.batch_size, rng):
-                yield supervised(bits, targets, cfg.supervision)
-
+    stopper = StopAtTarget(validation, steps_per_epoch, cfg)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
     # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);
     # on the CPU, XLA's compiled steps are deterministic, so determinism is turned on after compiling.
     _enable_op_determinism()
-    history: list[dict] = []
-    state = {"step": 0, "accuracy": None, "confidence": None, "reached": False}
-
-    class Checkpoints(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            state["step"] += 1
-            step = state["step"]
-            if step % cfg.check_every and (batch + 1) != steps_per_epoch:
-                return
-            row = {"step": step, "epoch": round(step / steps_per_epoch, 4),
-                   "loss": round(float(logs["loss"]), 6), "accuracy": round(float(logs["accuracy"]), 6)}
-            if val_bits is not None:
-                probabilities = np.asarray(self.model.predict_on_batch(val_bits))
-                state["accuracy"] = final_step_accuracy(probabilities, val_targets, val_lengths)
-                state["confidence"] = final_step_confidence(probabilities, val_lengths)
-                row["validation_final_accuracy"] = round(state["accuracy"], 6)
-                row["validation_confidence"] = round(state["confidence"], 6)
-                if stops_early and reached(state["accuracy"], cfg.target_accuracy) \
-                        and reached(state["confidence"], cfg.target_confidence):
-                    state["reached"] = True
-                    self.model.stop_training = True
-            history.append(row)
-
     started = time.perf_counter()
-    model.fit(forever(), shuffle=False, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, verbose=0,
-              callbacks=[Checkpoints()])
-    return TrainResult(steps=state["step"], epochs=round(state["step"] / steps_per_epoch, 4),
-                       reached_target=state["reached"], validation_accuracy=_rounded(state["accuracy"]),
-                       validation_confidence=_rounded(state["confidence"]),
-                       history=history, seconds=time.perf_counter() - started)
+    model.fit(endless_batches(data, cfg, rng), shuffle=False, epochs=cfg.epochs,
+              steps_per_epoch=steps_per_epoch, verbose=0, callbacks=[stopper])
+    return TrainResult(steps=stopper.steps, epochs=round(stopper.steps / steps_per_epoch, 4),
+                       reached_target=stopper.reached_target, validation_accuracy=rounded(stopper.accuracy),
+                       validation_confidence=rounded(stopper.confidence), history=stopper.history,
+                       fit_seconds=time.perf_counter() - started)
 
 
 def history_csv(history: list[dict]) -> str:
-    out = text_io.StringIO()
+    out = io.StringIO()
     columns = list(history[0]) if history else ["step", "epoch", "loss", "accuracy"]
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -167,27 +175,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, required=True, help=".keras file to write")
     parser.add_argument("--metrics", type=Path, required=True, help="JSON of training metrics to write")
     parser.add_argument("--history", type=Path, required=True, help="CSV training curve to write")
+    parser.add_argument("--timings", type=Path, help="JSON of wall-clock timings to write (for bench/)")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
     args = parser.parse_args(argv)
     cfg = params.load(args.params).train
-    data = io.ParitySet(args.data)
-    validation_folder = args.data / io.VALIDATION_SET
-    validation = io.ParitySet(validation_folder) if validation_folder.exists() else None
-
-    from stages.model import build_model, keras, save_model
+    data = ParitySet(args.data)
+    validation_folder = args.data / VALIDATION_SET
+    validation = ParitySet(validation_folder) if validation_folder.exists() else None
+    if validation is None and (cfg.target_accuracy is not None or cfg.target_confidence is not None):
+        raise DataError(f"{validation_folder}: not found; train.target_accuracy and train.target_confidence "
+                        f"need a validation set (data.validation_count >= 1)")
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)
     result = train(model, data, validation, cfg)
     save_model(model, args.model)
-    io.write_json(args.metrics, {
-        "steps": result.steps, "epochs": result.epochs, "reached_target": result.reached_target,
-        "validation_final_accuracy": result.validation_accuracy,
-        "validation_confidence": result.validation_confidence,
-        "loss": result.history[-1]["loss"] if result.history else None,
-    })
-    io.write_text(args.history, history_csv(result.history))
-    print(f"trained {result.steps} steps ({result.epochs} epochs) in {result.seconds:.1f} s; validation "
+    write_json(args.metrics, result.metrics())
+    write_text(args.history, history_csv(result.history))
+    if args.timings:
+        write_json(args.timings, {"fit_seconds": round(result.fit_seconds, 3)})
+    print(f"trained {result.steps} steps ({result.epochs} epochs) in {result.fit_seconds:.1f} s; validation "
           f"final-step accuracy {result.validation_accuracy}, confidence {result.validation_confidence}; "
           f"target reached: {result.reached_target}")
     return 0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import shutil
 import subprocess
 import sys
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tools.env import child_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 # What a repository of the project needs: code, pipeline, params and DVC's config (never data or models).
@@ -27,19 +29,24 @@ TINY = {
 
 
 def tool_env() -> dict:
-    """The environment for the dvc CLI: this interpreter's bin first on PATH, so stage commands
-    (`python -m stages...`) run with the project's packages, as in an activated virtual environment."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env.pop("VIRTUAL_ENV", None)
-    return env
+    """The environment for the dvc CLI and stage commands: see tools.env.child_env."""
+    return child_env()
 
 
 def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(args, cwd=cwd, env=tool_env(), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def run_stage(module: str, *args: str, cwd: Path = PROJECT, check: bool = False,
+              stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m stages.<module> ARGS` as its own process, as dvc.yaml runs it; output captured."""
+    result = subprocess.run([sys.executable, "-m", f"stages.{module}", *args], cwd=cwd, env=tool_env(),
+                            capture_output=True, text=True, input=stdin)
+    if check and result.returncode != 0:
+        raise AssertionError(f"stages.{module} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
 
 
@@ -82,6 +89,18 @@ def ran_stages(result: subprocess.CompletedProcess) -> list[str]:
             if line.startswith("Running stage '")]
 
 
+def exp_rows(repo: Path) -> list[dict]:
+    """Rows of `dvc exp show --json`, flattened to name, params and metrics."""
+    rows = []
+    for commit in json.loads(dvc(repo, "exp", "show", "--json").stdout):
+        for entry in [commit] + [e for exp in (commit.get("experiments") or []) for e in exp["revs"]]:
+            data = entry.get("data") or {}
+            params = data.get("params", {}).get("params.yaml", {}).get("data", {})
+            metrics = data.get("metrics", {}).get("metrics/eval.json", {}).get("data", {})
+            rows.append({"name": entry.get("name") or entry.get("rev"), "params": params, "metrics": metrics})
+    return rows
+
+
 def make_repo(path: Path, params: dict) -> Path:
     """A new git repository with the project's code and DVC config, on the given params, committed."""
     path.mkdir(parents=True)
@@ -113,3 +132,20 @@ def reproduced(tmp_path_factory) -> Path:
 def repo(reproduced, tmp_path) -> Path:
     """A private copy of the reproduced repository (its DVC cache included)."""
     return Path(shutil.copytree(reproduced, tmp_path / "repo", symlinks=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """Tiny params, their training set, and the train stage run twice (a/ and b/) as separate processes."""
+    from stages.generate import generate_set
+    from stages.parity import STREAM_TRAIN
+
+    root = tmp_path_factory.mktemp("tiny")
+    write_params(root, TINY)
+    d = TINY["data"]
+    generate_set(root / "train", d["count"], d["seq_len"], d["seed"], STREAM_TRAIN, d["validation_count"])
+    for name in ("a", "b"):
+        run_stage("train", "--params", str(root / "params.yaml"), "--data", str(root / "train"),
+                  "--model", str(root / name / "model.keras"), "--metrics", str(root / name / "train.json"),
+                  "--history", str(root / name / "curve.csv"), check=True)
+    return root

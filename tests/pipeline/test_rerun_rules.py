@@ -38,30 +38,31 @@ def test_count_regenerates_train_set_only(repo):
     before, after, ran = repro(repo, "data.count", 1500)
     assert "generate_train" in ran and not [s for s in ran if s.startswith(("generate_heldout", "generate_length"))]
     assert changed(before, after, "data/train/", content_only=True)
-    assert not changed(before, after, "data/heldout/") and not changed(before, after, "data/length_")
+    assert not changed(before, after, "data/heldout/") and not changed(before, after, "data/lengths/")
 
 
 def test_seq_len_regenerates_train_and_heldout_not_lengths(repo):
     before, after, ran = repro(repo, "data.seq_len", 10)
     assert {"generate_train", "generate_heldout", "train", "evaluate"} <= set(ran)
     assert changed(before, after, "data/heldout/", content_only=True)
-    assert not changed(before, after, "data/length_")
+    assert not changed(before, after, "data/lengths/")
     sections = json.loads((repo / "metrics/eval.json").read_text())
     assert sections["heldout"]["length"] == 10
 
 
-def test_new_length_creates_only_its_set_and_reevaluates(repo):
+def test_new_length_adds_its_set_keeps_the_others_bytes_and_reevaluates(repo):
+    """All length sets are one output, so the stage writes them all again: the old ones byte for byte."""
     before, after, ran = repro(repo, "evaluate.lengths", [16, 20, 24])
-    assert ran == ["check_params", "generate_length@20", "evaluate", "report"]
-    assert {k.split("/")[1] for k in changed(before, after, "data/")} == {"length_20"}
+    assert ran == ["check_params", "generate_lengths", "evaluate", "report"]
+    assert {k.split("/")[2] for k in changed(before, after, "data/", content_only=True)} == {"20"}
     assert not changed(before, after, "models/")
     assert json.loads((repo / "metrics/eval.json").read_text())["length_20"]["length"] == 20
 
 
 def test_removed_length_leaves_nothing_behind(repo):
     _, _, ran = repro(repo, "evaluate.lengths", [24])
-    assert ran == ["check_params", "evaluate", "report"]
-    assert not (repo / "data/length_16").exists()
+    assert ran == ["check_params", "generate_lengths", "evaluate", "report"]
+    assert sorted(p.name for p in (repo / "data/lengths").iterdir()) == ["24"]
     assert "length_16" not in json.loads((repo / "metrics/eval.json").read_text())
     assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
 

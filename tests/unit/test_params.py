@@ -31,9 +31,11 @@ DELETE = object()
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("data.count", True, "data.count must be an integer, got True (bool)"),
-    ("data.seq_len", "50", "data.seq_len must be an integer, got '50' (str)"),
-    ("data.seq_len", 2.5, "data.seq_len must be an integer, got 2.5 (float)"),
+    ("data.count", True, "data.count must be an integer, got true (YAML reads yes, no, on, off, true and false "
+                         "as true or false)"),
+    ("data.seq_len", "50", "data.seq_len must be an integer, got '50', which YAML reads as text, not a number: "
+                           "write 50"),
+    ("data.seq_len", 2.5, "data.seq_len must be an integer, got 2.5"),
     ("data.count", 0, "data.count must be >= 1, got 0"),
     ("data.seed", -1, "data.seed must be >= 0"),
     ("train.batch_size", 0, "train.batch_size must be >= 1"),
@@ -52,7 +54,9 @@ DELETE = object()
     ("train.batch_size", 5000, "train.batch_size must be at most data.count (1000), got 5000"),
     ("data.min_len", 0, "data.min_len must be >= 1, or null"),
     ("train.supervision", "last", "train.supervision must be one of per_step, final, got 'last'"),
-    ("train.supervision", 1, "train.supervision must be a string, got 1 (int)"),
+    ("train.supervision", 1, "train.supervision must be a string, got 1"),
+    ("train.jit_compile", None, "train.jit_compile must be true or false, got null"),
+    ("evaluate.lengths", {"a": 1}, "evaluate.lengths must be a non-empty list of integers, got {'a': 1} (a dict)"),
 ])
 def test_bad_values_are_named(key, value, message):
     with pytest.raises(params.ParamsError) as error:
@@ -83,3 +87,29 @@ def test_params_are_frozen():
     p = params.parse(TINY)
     with pytest.raises(AttributeError):
         p.data.count = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("yes", "data.count must be an integer, got true (YAML reads yes, no, on, off, true and false as true or false)"),
+    ("1e2", "data.count must be an integer, got '1e2', which YAML reads as text, not a number: write 100"),
+])
+def test_what_yaml_made_of_what_was_typed_is_said(tmp_path, typed, message):
+    """YAML 1.1 reads `yes` as true and `1e2` (no dot) as text: the error says so, with the fix."""
+    path = tmp_path / "params.yaml"
+    path.write_text((PROJECT / "params.yaml").read_text().replace("count: 100000", f"count: {typed}"))
+    with pytest.raises(params.ParamsError) as error:
+        params.load(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_missing_section_is_named():
+    with pytest.raises(params.ParamsError, match=r"^missing section evaluate$"):
+        params.parse({k: v for k, v in TINY.items() if k != "evaluate"})
+
+
+def test_every_key_is_described_once_in_the_generated_table():
+    """Meanings live in the dataclasses; README's table is `python -m stages.params` (checked verbatim by
+    tests/pipeline/test_readme.py)."""
+    table = params.markdown_table(PROJECT / "params.yaml")
+    assert [line.split("`")[1] for line in table.splitlines()[2:]] == params.keys()
+    assert all(line.split("|")[3].strip() for line in table.splitlines()[2:])  # every key has a meaning

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import dvc, git, ran_stages, run, set_param, snapshot, tool_env
+from tests.conftest import dvc, exp_rows, git, ran_stages, run, set_param, snapshot, tool_env
 
 pytestmark = pytest.mark.pipeline
 
@@ -27,18 +27,6 @@ def test_reverted_param_is_restored_from_the_run_cache(repo):
     assert {k: v[0] for k, v in snapshot(repo, "models", "metrics", "plots").items()} == \
         {k: v[0] for k, v in before.items()}
     assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
-
-
-def exp_rows(repo) -> list[dict]:
-    """Rows of `dvc exp show --json`, flattened to name, params and metrics."""
-    rows = []
-    for commit in json.loads(dvc(repo, "exp", "show", "--json").stdout):
-        for entry in [commit] + [e for exp in (commit.get("experiments") or []) for e in exp["revs"]]:
-            data = entry.get("data") or {}
-            params = data.get("params", {}).get("params.yaml", {}).get("data", {})
-            metrics = data.get("metrics", {}).get("metrics/eval.json", {}).get("data", {})
-            rows.append({"name": entry.get("name") or entry.get("rev"), "params": params, "metrics": metrics})
-    return rows
 
 
 def test_experiment_is_recorded_shown_and_applied(repo):

@@ -1,35 +1,23 @@
 """On success the stages and predict write nothing to stderr: TensorFlow's C++ notices (absl start-up
 lines, oneDNN's "DT_BOOL only on platforms with AVX-512" at the first run of the LSTM) stay off the
-user's terminal, while a real error still reaches it as one line.
-
-These run with the environment a user has: no TF_CPP_MIN_LOG_LEVEL (conftest's tool_env sets it to 3)."""
+user's terminal, while a real error still reaches it as one line. The tests' environment is a user's:
+no TF_CPP_MIN_LOG_LEVEL."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, make_repo, tool_env
+from tests.conftest import TINY, dvc, make_repo, run_stage
 
 pytestmark = pytest.mark.pipeline
-
-
-def user_env() -> dict:
-    env = tool_env()
-    env.pop("TF_CPP_MIN_LOG_LEVEL")
-    return env
-
-
-def run_as_user(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, env=user_env(), capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def repo_as_user(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     repo = make_repo(tmp_path_factory.mktemp("quiet") / "repo", TINY)
-    return repo, run_as_user([str(Path(sys.executable).parent / "dvc"), "repro"], repo)
+    return repo, dvc(repo, "repro", check=False)
 
 
 def test_repro_writes_nothing_to_stderr(repo_as_user):
@@ -41,7 +29,7 @@ def test_repro_writes_nothing_to_stderr(repo_as_user):
 
 def test_predict_writes_nothing_to_stderr(repo_as_user):
     repo, _ = repo_as_user
-    result = run_as_user([sys.executable, "-m", "stages.predict", "1011"], repo)
+    result = run_stage("predict", "1011", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "prediction: 1" in result.stdout
     assert result.stderr == ""
@@ -51,6 +39,6 @@ def test_a_real_error_still_reaches_stderr_as_one_line(repo_as_user, tmp_path):
     repo, _ = repo_as_user
     not_a_model = tmp_path / "model.keras"
     not_a_model.write_bytes(b"not a zip file")
-    result = run_as_user([sys.executable, "-m", "stages.predict", "1011", "--model", str(not_a_model)], repo)
-    assert result.returncode != 0
+    result = run_stage("predict", "1011", "--model", str(not_a_model), cwd=repo)
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {not_a_model}: not a Keras .keras model file"]

@@ -1,100 +1,25 @@
-"""Files in and out: atomic writes of .npy, .json and folders; checked reads that name the file on error.
-
-A write goes to a temporary name in the destination's folder and is renamed into place only when complete,
-so a stage killed at any moment leaves the previous output or none, never half of one. Temporary names
-start with TMP_PREFIX, which .gitignore and .dvcignore exclude, and are swept by the next write.
+"""The data sets on disk: each a folder of bits.npy and targets.npy, 2-D uint8 arrays of equal shape,
+the targets the running parity of the bits. Written chunk by chunk and read row range by row range, so
+memory does not grow with a set's size; every read is checked and names the file on error.
 """
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from stages.errors import DataError
 from stages.parity import PAD, running_parity
 
-TMP_PREFIX = ".tmp-"
 BIT_DTYPE = np.dtype(np.uint8)
 
-# Names of the evaluation sets: their folders under the data folder and their sections in the metrics.
-HELDOUT_SET = "heldout"
-VALIDATION_SET = "validation"  # inside the training set's folder
-LENGTH_SET_PREFIX = "length_"
+VALIDATION_SET = "validation"  # its folder, inside the training set's folder
 
 
-def length_set(length: int) -> str:
-    return f"{LENGTH_SET_PREFIX}{length}"
-
-
-class DataError(ValueError):
-    """An input file is missing, damaged or not what the pipeline wrote."""
-
-
-def _sweep_leftovers(folder: Path, name: str) -> None:
-    """Remove temporaries that an earlier, killed write of `name` left behind."""
-    for leftover in folder.glob(f"{TMP_PREFIX}{name}.*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success rename it onto `path`, on error remove it.
-
-    Works for a file or a folder written at the temporary path. An existing folder is swapped out, not
-    merged into, so no file of an older version survives in the new one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_leftovers(path.parent, path.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent))
-    target = tmp / "out"
-    try:
-        yield target
-        if not target.exists():
-            raise FileNotFoundError(f"nothing was written for {path}")
-        _fsync_tree(target)
-        if path.is_dir() and target.is_dir():
-            old = tmp / "old"
-            os.rename(path, old)
-        os.replace(target, path)
-        _fsync(path.parent)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(path: Path) -> None:
-    if path.is_dir():
-        for child in path.iterdir():
-            _fsync_tree(child)
-    _fsync(path)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Sorted keys, indent 2 and a final newline, so diffs across versions stay readable."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
+def length_folder(lengths_dir: Path, length: int) -> Path:
+    """The folder of the length set of sequences `length` long, inside the folder of all length sets."""
+    return Path(lengths_dir) / str(length)
 
 
 class NpyWriter:

@@ -10,27 +10,22 @@ import time
 import numpy as np
 import pytest
 
-from stages import io
-from tests.conftest import dvc, ran_stages, read_params, snapshot, tool_env, write_params
+from stages.files import TMP_PREFIX
+from tests.conftest import dvc, ran_stages, read_params, run_stage, set_param, snapshot, tool_env, write_params
 
 pytestmark = pytest.mark.pipeline
 
 OUTPUTS = ("data", "models", "metrics", "plots")
-
-
-def edit(repo, section, key, value):
-    params = read_params(repo)
-    params[section][key] = value
-    write_params(repo, params)
+EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths")
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda r: edit(r, "train", "epoch", 3), "unknown key train.epoch; allowed in train:"),
-    (lambda r: edit(r, "data", "count", True), "data.count must be an integer, got True (bool)"),
-    (lambda r: edit(r, "data", "seq_len", "16"), "data.seq_len must be an integer, got '16' (str)"),
-    (lambda r: edit(r, "evaluate", "lengths", [4, 24]),
+    (lambda r: set_param(r, "train.epoch", 3), "unknown key train.epoch; allowed in train:"),
+    (lambda r: set_param(r, "data.count", True), "data.count must be an integer, got true (YAML reads yes"),
+    (lambda r: set_param(r, "data.seq_len", "16"), "data.seq_len must be an integer, got '16', which YAML reads"),
+    (lambda r: set_param(r, "evaluate.lengths", [4, 24]),
      "evaluate.lengths[0] must be longer than data.seq_len (8), got 4"),
-    (lambda r: edit(r, "train", "learning_rate", -0.1), "train.learning_rate must be a finite number > 0"),
+    (lambda r: set_param(r, "train.learning_rate", -0.1), "train.learning_rate must be a finite number > 0"),
 ])
 def test_rejected_params_lose_nothing(repo, change, message):
     before = snapshot(repo, *OUTPUTS)
@@ -52,7 +47,7 @@ def test_yaml_syntax_error_loses_nothing(repo):
 
 
 def test_killed_training_leaves_no_half_model_and_repro_recovers(repo):
-    edit(repo, "train", "epochs", 400)  # long enough to be killed in the middle
+    set_param(repo, "train.epochs", 400)  # long enough to be killed in the middle
     proc = subprocess.Popen([str(os.path.dirname(sys.executable)) + "/dvc", "repro"], cwd=repo, env=tool_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     deadline = time.time() + 60
@@ -63,7 +58,7 @@ def test_killed_training_leaves_no_half_model_and_repro_recovers(repo):
     proc.wait()
     model = repo / "models/model.keras"
     assert not model.exists() or model.stat().st_size > 0
-    edit(repo, "train", "epochs", 2)
+    set_param(repo, "train.epochs", 2)
     dvc(repo, "repro")
     assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
 
@@ -80,52 +75,47 @@ def test_killed_generation_leaves_old_folder_or_none(tmp_path, sig):
            str(tmp_path / "params.yaml")]
     proc = subprocess.Popen(cmd, cwd=PROJECT, env=tool_env(), stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
-    while time.time() < deadline and not any((tmp_path / "data").glob(f"{io.TMP_PREFIX}*/out/bits.npy")):
+    while time.time() < deadline and not any((tmp_path / "data").glob(f"{TMP_PREFIX}*/out/bits.npy")):
         time.sleep(0.05)
     proc.send_signal(sig)
     proc.wait()
     assert not out.exists()  # killed before the rename: no folder, never a partial one
     if sig == signal.SIGINT:  # Python unwinds: the temporary is removed at once
-        assert not list((tmp_path / "data").glob(f"{io.TMP_PREFIX}*"))
+        assert not list((tmp_path / "data").glob(f"{TMP_PREFIX}*"))
 
 
 def test_damaged_input_names_the_file(repo):
     bits = repo / "data/heldout/bits.npy"
     bits.chmod(0o644)
     bits.write_bytes(bits.read_bytes()[:-10])
-    cmd = [sys.executable, "-m", "stages.evaluate", "--model", "models/model.keras", "--data-dir", "data",
-           "--metrics", "metrics/eval.json", "--plot", "metrics/accuracy_by_length.json"]
-    before = (repo / "metrics/eval.json").read_bytes()
-    result = subprocess.run(cmd, cwd=repo, env=tool_env(), capture_output=True, text=True)
+    before = (repo / "results/eval.json").read_bytes()
+    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "results/eval.json", "--plot",
+                       "results/accuracy_by_length.json", cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: data/heldout/bits.npy: ")
     assert "truncated" in result.stderr
-    assert (repo / "metrics/eval.json").read_bytes() == before
+    assert (repo / "results/eval.json").read_bytes() == before
 
 
 def test_values_other_than_bits_are_refused(repo):
-    path = repo / "data/length_16/bits.npy"
+    path = repo / "data/lengths/16/bits.npy"
     bits = np.load(path)
     bits[3, 3] = 7
     path.chmod(0o644)
     np.save(path, bits)
-    result = subprocess.run([sys.executable, "-m", "stages.evaluate", "--model", "models/model.keras",
-                             "--data-dir", "data", "--metrics", "/dev/null", "--plot", "/dev/null"],
-                            cwd=repo, env=tool_env(), capture_output=True, text=True)
+    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "/dev/null", "--plot", "/dev/null", cwd=repo)
     assert result.returncode == 2
-    assert "error: data/length_16/bits.npy: holds values other than 0 and 1" in result.stderr
+    assert "error: data/lengths/16/bits.npy: holds values other than 0 and 1" in result.stderr
 
 
 def test_predict_refuses_a_file_that_is_not_a_model(repo):
     (repo / "fake.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    result = subprocess.run([sys.executable, "-m", "stages.predict", "101", "--model", "fake.keras"],
-                            cwd=repo, env=tool_env(), capture_output=True, text=True)
+    result = run_stage("predict", "101", "--model", "fake.keras", cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: fake.keras: not a Keras .keras model file"]
 
 
 def test_predict_uses_the_model_dvc_yaml_declares(repo):
-    result = subprocess.run([sys.executable, "-m", "stages.predict", "0110"], cwd=repo, env=tool_env(),
-                            capture_output=True, text=True)
+    result = run_stage("predict", "0110", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "actual:     0" in result.stdout

@@ -1,0 +1,33 @@
+"""Pure numpy: the figures every stage reports, each defined once.
+
+`probabilities` are the model's (batch, time, 2) outputs, `targets` the running parity (batch, time), and
+`lengths` each row's length before its padding: a sequence's answer is read at its own last bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from stages.parity import PAD, last_steps
+
+# Digits kept in the metrics files: enough to compare versions, few enough that diffs stay readable.
+DIGITS = 6
+
+
+def final_step_correct(probabilities: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per sequence: is the answer at its last bit (the parity of the whole sequence) right?"""
+    return last_steps(probabilities, lengths).argmax(axis=-1) == last_steps(targets, lengths)
+
+
+def final_step_confidence(probabilities: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per sequence: the probability the model gives its own answer at the last bit (the post's figure)."""
+    return last_steps(probabilities, lengths).max(axis=-1)
+
+
+def step_correct(probabilities: np.ndarray, targets: np.ndarray) -> tuple[int, int]:
+    """(right answers, answers) over every position that is not padding: the running parity's accuracy."""
+    real = targets != PAD
+    return int(np.sum((probabilities.argmax(axis=-1) == targets) & real)), int(np.sum(real))
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), DIGITS)

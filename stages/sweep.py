@@ -1,0 +1,216 @@
+"""A sweep spread over machines: each machine runs its share of a grid as DVC experiments and pushes them.
+
+    python -m stages.sweep run --grid sweeps/<name>.yaml --shard 2/8     # on each machine, in a clone
+    python -m stages.sweep collect --grid sweeps/<name>.yaml             # anywhere: pull all, print the table
+
+A grid file lists values per param key; every combination is one experiment, named from the sweep and
+the point's values, so a rerun finds what is already done: a point whose experiment is on the git remote
+is skipped. Each experiment's data goes to the DVC remote (with the run cache) before its git ref goes
+to the git remote, so a ref there always has its outputs. Nothing here schedules machines: a SLURM
+array, a Kubernetes indexed Job or a CI matrix starts one `run` per share.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stages import cli
+from stages.errors import UsageError
+
+Point = dict[str, Any]  # param key ("train.units") -> value
+KEY = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+class SweepError(UsageError):
+    """A grid file, shard or remote the sweep cannot use."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    name: str                              # the file's stem; prefixes every experiment's name
+    values: dict[str, tuple[Any, ...]]     # param key -> the values it takes, in file order
+
+
+def parse_grid(name: str, text: str) -> Grid:
+    """A grid from YAML `params: {key: [values...]}`; keys are `section.name` as `dvc exp run -S` takes."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+        raise SweepError(f"sweep name {name!r}: use letters, digits, '-' and '_' (it names git refs)")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict) or set(raw) != {"params"} or not isinstance(raw["params"], dict):
+        raise SweepError(f"{name}: a grid file holds one key, params, mapping param keys to lists of values")
+    values = {}
+    for key, listed in raw["params"].items():
+        if not isinstance(key, str) or not KEY.match(key):
+            raise SweepError(f"{name}: param key {key!r} is not of the form section.name")
+        if not isinstance(listed, list) or not listed:
+            raise SweepError(f"{name}: {key} needs a non-empty list of values")
+        if len({json.dumps(v, sort_keys=True) for v in listed}) != len(listed):
+            raise SweepError(f"{name}: {key} lists a value twice")
+        values[key] = tuple(listed)
+    if not values:
+        raise SweepError(f"{name}: params is empty")
+    return Grid(name=name, values=values)
+
+
+def load_grid(path: Path) -> Grid:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SweepError(f"{path}: no such grid file") from None
+    return parse_grid(path.stem, text)
+
+
+def grid_points(grid: Grid) -> list[Point]:
+    """Every combination, the first key varying slowest: the same file always gives the same order."""
+    keys = list(grid.values)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values.values())]
+
+
+def point_name(grid: Grid, point: Point) -> str:
+    """The experiment's name: the sweep's name and a hash of the point's keys and values.
+
+    Stable across machines and reruns, valid as a git ref, and independent of the point's place in the
+    grid, so adding values to a grid keeps the names of points already run.
+    """
+    digest = hashlib.sha256(json.dumps(point, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{grid.name}-{digest}"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`k/n` -> (k, n), 1 <= k <= n: the k-th of n shares."""
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not match:
+        raise SweepError(f"--shard {text!r}: give k/n, e.g. 1/4")
+    index, count = int(match.group(1)), int(match.group(2))
+    if not 1 <= index <= count:
+        raise SweepError(f"--shard {text}: k must be between 1 and n")
+    return index, count
+
+
+def shard(points: list[Point], index: int, count: int) -> list[Point]:
+    """The k-th of n shares, dealt round-robin: shares differ in size by one at most, and together they
+    hold every point exactly once."""
+    return points[index - 1::count]
+
+
+def set_value(value: Any) -> str:
+    """A value as `dvc exp run -S key=value` reads it: YAML, flow style (null, true, [16, 24], 0.02)."""
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).removesuffix("\n...\n").strip()
+
+
+def overrides(point: Point) -> list[str]:
+    return [arg for key, value in point.items() for arg in ("-S", f"{key}={set_value(value)}")]
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in flatten(value, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): data}
+
+
+def table(grid: Grid, rows: dict[str, dict[str, Any]], columns: list[str]) -> str:
+    """One line per grid point, in grid order: its name, its values and the chosen metrics ('-': none)."""
+    header = ["experiment", *grid.values, *columns]
+    lines = [header]
+    for point in grid_points(grid):
+        name = point_name(grid, point)
+        metrics = rows.get(name)
+        cells = [name, *(set_value(v) for v in point.values())]
+        cells += [("-" if metrics is None or metrics.get(c) is None else f"{metrics[c]:.4g}"
+                   if isinstance(metrics.get(c), float) else str(metrics[c])) for c in columns]
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+# ---- the thin part: the dvc and git commands a user would type ----
+
+def _call(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(args), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "")
+        raise SweepError(f"`{' '.join(args)}` failed: {detail}")
+    return result
+
+
+def _names(*args: str) -> set[str]:
+    return set(_call("dvc", "exp", "list", "--name-only", *args).stdout.split())
+
+
+def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: str | None) -> int:
+    remote = ["-r", dvc_remote] if dvc_remote else []
+    mine = shard(grid_points(grid), index, count)
+    done_remotely = _names(git_remote)
+    print(f"share {index}/{count}: {len(mine)} of {len(grid_points(grid))} points", flush=True)
+    for point in mine:
+        name = point_name(grid, point)
+        if name in done_remotely:
+            print(f"{name}: already on {git_remote}, skipped", flush=True)
+            continue
+        if name not in _names():  # a rerun in the same clone may have run it and died before pushing
+            _call("dvc", "exp", "run", "--pull", "-n", name, *overrides(point))
+        # Outputs and run cache first, then the git ref: a ref on the remote always has its data.
+        _call("dvc", "push", "--run-cache", *remote)
+        _call("dvc", "exp", "push", *remote, git_remote, name)
+        print(f"{name}: ran and pushed ({' '.join(overrides(point))})", flush=True)
+    return 0
+
+
+def collect(grid: Grid, git_remote: str, with_outputs: bool = True) -> int:
+    names = [point_name(grid, point) for point in grid_points(grid)]
+    on_remote = _names(git_remote)
+    present = [name for name in names if name in on_remote]
+    if present:
+        _call("dvc", "exp", "pull", *([] if with_outputs else ["--no-cache"]), git_remote, *present)
+    rows: dict[str, dict[str, Any]] = {}
+    for commit in json.loads(_call("dvc", "exp", "show", "--json").stdout):
+        for exp in commit.get("experiments") or []:
+            for entry in exp["revs"]:
+                metrics = (entry.get("data") or {}).get("metrics") or {}
+                flat = {}
+                for path, content in metrics.items():
+                    flat.update(flatten((content or {}).get("data") or {}, f"{Path(path).stem}."))
+                rows[entry.get("name") or entry["rev"]] = flat
+    columns = sorted({c for name in present for c in rows.get(name, {})
+                      if c.startswith("eval.") and c.endswith(".accuracy") and ".buckets." not in c})
+    print(table(grid, rows, ["train.epochs", *columns]))
+    missing = [name for name in names if name not in rows]
+    if missing:
+        print(f"missing: {len(missing)} of {len(names)} points: {' '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stages.sweep", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run this machine's share and push it")
+    run.add_argument("--shard", default="1/1", help="k/n: the k-th of n shares (default 1/1: all)")
+    run.add_argument("--remote", help="DVC remote (default: the repository's default remote)")
+    show = commands.add_parser("collect", help="pull every point's experiment and print the table")
+    show.add_argument("--metrics-only", action="store_true",
+                      help="pull the experiments' git refs only, not their models and data")
+    for command in (run, show):
+        command.add_argument("--grid", type=Path, required=True, help="grid file, e.g. sweeps/tiny.yaml")
+        command.add_argument("--git-remote", default="origin", help="git remote shared by every machine")
+    args = parser.parse_args(argv)
+    grid = load_grid(args.grid)
+    if args.command == "run":
+        return run_share(grid, *parse_shard(args.shard), git_remote=args.git_remote, dvc_remote=args.remote)
+    return collect(grid, args.git_remote, with_outputs=not args.metrics_only)
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))
