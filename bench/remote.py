@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -241,6 +242,7 @@ def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> d
         clones.append(clone)
     print(f"sweep of {len(grid_points(grid))} points on {workers} worker(s) at once ...", flush=True)
     load = os.getloadavg()[0]
+    machine_before, own_before = machine_busy_s(), own_cpu_s()
     started = time.monotonic()
     running = [start_timed([sys.executable, "-m", "stages.sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
                             "--shard", f"{index}/{workers}"], clone)
@@ -252,6 +254,7 @@ def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> d
             if process.poll() is None:
                 process.kill()
     wall = round(time.monotonic() - started, 1)
+    machine_cpu, own_cpu = machine_busy_s() - machine_before, own_cpu_s() - own_before
 
     refs = git_output(origin, "for-each-ref", "--format=%(refname)", "refs/exps").split()
     landed = sorted(ref.rsplit("/", 1)[1] for ref in refs)
@@ -264,16 +267,20 @@ def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> d
         if ran != len(shard(grid_points(grid), index, workers)):
             raise SystemExit(f"worker {index}/{workers} ran {ran} points:\n{output}")
         per_worker.append({"shard": f"{index}/{workers}", "points": ran, **measured})
+    sweep_cpu = own_cpu + sum(w["cpu_s"] for w in per_worker)
     print(f"{workers} worker(s): {wall:.1f} s; each point once on the git remote", flush=True)
+    # The machine is shared: what the others used in the meantime says how much of it the workers had.
     return {"workers": workers, "wall_s": wall, "loadavg_1min_at_start": round(load, 2),
+            "sweep_cpu_s": round(sweep_cpu, 1), "machine_busy_cpu_s": round(machine_cpu, 1),
+            "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
             "refs_on_git_remote": len(refs), "objects_on_s3": server.objects(bucket)[0], "per_worker": per_worker}
 
 
 def start_timed(argv: list[str], cwd: Path) -> tuple[subprocess.Popen, Path]:
     """A command started under /usr/bin/time, not waited for: workers of one run go at the same time."""
     report = cwd.parent / f"{cwd.name}.time"
-    process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M", *argv], cwd=cwd, env=bench_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", *argv], cwd=cwd,
+                               env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return process, report
 
 
@@ -281,8 +288,21 @@ def finish_timed(process: subprocess.Popen, report: Path) -> tuple[dict, str]:
     output, _ = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"`{' '.join(process.args)}` failed ({process.returncode}):\n{output[-3000:]}")
-    wall, rss_kb = report.read_text().split()[-2:]
-    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024)}, output
+    wall, rss_kb, user, system = report.read_text().split()[-4:]
+    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
+            "cpu_s": round(float(user) + float(system), 1)}, output
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all processes on this machine have used since boot (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process: the S3 server's thread, mostly."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # What was measured on
@@ -314,17 +334,17 @@ def files_text(runs: list[dict]) -> str:
 
 
 def sweep_markdown(results: dict) -> str:
-    rows = [[str(run["workers"]), f"{run['wall_s']:.1f}",
+    rows = [[str(run["workers"]), f"{run['wall_s']:.1f}", f"{run['sweep_cpu_s']:.0f}", f"{run['others_cpu_s']:.0f}",
              ", ".join(f"{w['points']} ({w['wall_s']:.1f} s)" for w in run["per_worker"])]
             for run in results["runs"]]
     first, last = results["runs"][0], results["runs"][-1]
-    lines = [*markdown_table(["workers at once", "wall s", "points per worker (its wall s)"],
-                             ["---:", "---:", "---"], rows), "",
+    lines = [*markdown_table(["workers at once", "wall s", "sweep's CPU s", "others' CPU s meanwhile",
+                              "points per worker (its wall s)"], ["---:", "---:", "---:", "---:", "---"], rows), "",
              f"{results['points']} grid points, each run with `python -m stages.sweep run --shard k/N` in a fresh "
              f"clone of a shared bare git repository, pushing to one S3 remote; every point reached the git "
-             f"remote once. {first['workers']} worker to {last['workers']}: **{results['speedup']}x** "
-             f"(1-minute load average at the start: {first['loadavg_1min_at_start']} and "
-             f"{last['loadavg_1min_at_start']})."]
+             f"remote once. {first['workers']} worker to {last['workers']}: **{results['speedup']}x**. The machine "
+             f"is shared: CPU seconds are the sweep's processes' (and the S3 server's), and all other processes' "
+             f"on its {results['measured_on']['machine']['cores']} cores in the same wall time."]
     return "\n".join(lines) + "\n"
 
 
