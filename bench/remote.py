@@ -136,7 +136,9 @@ def folder_files(folder: Path) -> tuple[int, int]:
 
 
 def cache_files(repo: Path) -> tuple[int, int]:
-    return folder_files(repo / ".dvc" / "cache")
+    """(files, bytes) of the objects in a repository's DVC cache: what push and pull move (the run cache,
+    which they move only with --run-cache, lies beside them)."""
+    return folder_files(repo / ".dvc" / "cache" / "files")
 
 
 # Transfer: push and pull of the default outputs
@@ -319,7 +321,7 @@ def transfer_markdown(results: dict) -> str:
              files_text(r["runs"])] for r in results["remotes"]]
     lines = [*markdown_table(["remote", "push s", "pull s", "files"], ["---", "---:", "---:", "---:"], rows), "",
              f"Default outputs of one `dvc repro` ({results['repro_wall_s']:.0f} s; {results['cache_files']} "
-             f"files, {results['cache_bytes'] / 1e6:.1f} MB in the cache), each pushed to an empty remote and "
+             f"objects, {results['cache_bytes'] / 1e6:.1f} MB, in the cache), each pushed to an empty remote and "
              f"pulled into a fresh clone; median of {results['repeats']} runs."]
     return "\n".join(lines) + "\n"
 
