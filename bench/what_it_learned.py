@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from stages import automaton, state_plots
     from stages.model import load_model
+    from stages.states import project_2d
 
     model = load_model(args.model)
     trajectories = automaton.random_trajectories(model, args.count, args.length, np.random.default_rng(0))
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"two states, flip on 1: {minimal.is_parity_flip()}")
     one = automaton.record_states(model, np.random.default_rng(1).integers(0, 2, (1, 60), dtype=np.uint8))
     state_plots.plot_state_along_sequence(one, RESULTS / f"{args.name}_state_sequence.png")
-    projection = automaton.project_2d(trajectories.states)
+    projection = project_2d(trajectories.states)
     state_plots.plot_state_projection(projection, trajectories.parity, RESULTS / f"{args.name}_state_projection.png",
                                       centres)
     model_name = (str(args.model.resolve().relative_to(PROJECT)) if args.model.resolve().is_relative_to(PROJECT)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from stages import inference
+from stages.metrics import DIGITS, rounded
 from stages.model import keras
 from stages.parity import random_bits, running_parity
-from stages.states import Projection, Trajectories, project_2d  # noqa: F401 - part of this module's API
+from stages.states import Trajectories
 
 # Clusters tried per answer, the share of the states' variance the chosen k must explain, and the states
 # k-means is fitted on (a random sample; every state is then given its nearest centre). The states of a
@@ -140,9 +141,10 @@ class Automaton:
     def to_dict(self) -> dict:
         return {"states": self.size, "parity_flip": bool(self.is_parity_flip()), "answer": self.answer.tolist(),
                 "transitions": self.transitions.tolist(), "counts": self.counts.tolist(),
-                "start": self.start.tolist(), "transition_purity": np.round(self.transition_purity, 6).tolist(),
-                "answer_purity": np.round(self.answer_purity, 6).tolist(),
-                "parity_purity": np.round(self.parity_purity, 6).tolist(), "members": [list(m) for m in self.members]}
+                "start": self.start.tolist(), "transition_purity": np.round(self.transition_purity, DIGITS).tolist(),
+                "answer_purity": np.round(self.answer_purity, DIGITS).tolist(),
+                "parity_purity": np.round(self.parity_purity, DIGITS).tolist(),
+                "members": [list(m) for m in self.members]}
 
 
 def cluster_automaton(clusters: np.ndarray, bits: np.ndarray, predicted: np.ndarray, parity: np.ndarray,
@@ -234,5 +236,5 @@ def summary(clusters: Automaton, minimal: Automaton, trajectories: Trajectories)
     machine = minimal.to_dict()
     return {"states": machine.pop("states"), "is_parity_flip": machine.pop("parity_flip"),
             "clusters": clusters.size,
-            "step_accuracy": round(float((trajectories.predicted == trajectories.parity).mean()), 6),
+            "step_accuracy": rounded((trajectories.predicted == trajectories.parity).mean()),
             "machine": machine}

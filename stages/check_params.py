@@ -2,8 +2,8 @@
 
 Reads params.yaml; writes the stamp file that every stage reading params depends on. DVC deletes a
 stage's outputs before running its command, so a check inside each stage would come too late to keep
-them; this stage runs first and, when it fails, `dvc repro` stops before anything under data/, models/
-or metrics/ is touched. The stamp's content never changes, so passing the check reruns nothing
+them; this stage runs first and, when it fails, `dvc repro` stops before anything under data/, models/,
+results/, metrics/ or plots/ is touched. The stamp's content never changes, so passing the check reruns nothing
 downstream by itself. It touches no other stage's outputs.
 """
 from __future__ import annotations

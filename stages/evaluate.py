@@ -33,7 +33,6 @@ from stages import cli, params
 from stages.datasets import ParitySet, length_folder
 from stages.errors import DataError
 from stages.files import write_json
-from stages.inference import LONG_LENGTH
 from stages.metrics import (
     answer_confidence,
     answer_correct,
@@ -123,7 +122,7 @@ def evaluate_in_segments(model, data: ParitySet) -> SetResult:
 
     try:
         result = inference.evaluate_columns(model, data.columns, len(data), data.length)
-    except ValueError as error:  # the targets are not the running parity of the bits
+    except inference.TargetsMismatch as error:
         raise DataError(f"{data.targets.path}: {error}") from None
     probabilities = result["final_probabilities"]
     return set_result(answer_correct(probabilities, result["final_targets"]), answer_confidence(probabilities),
@@ -131,6 +130,8 @@ def evaluate_in_segments(model, data: ParitySet) -> SetResult:
 
 
 def evaluate_any(model, data: ParitySet) -> SetResult:
+    from stages.inference import LONG_LENGTH
+
     if data.length >= LONG_LENGTH:
         return evaluate_in_segments(model, data)
     return evaluate_set(model.predict_on_batch, data)

@@ -68,8 +68,9 @@ def _fsync_tree(path: Path) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Sorted keys, indent 2 and a final newline, so diffs across versions stay readable."""
-    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Sorted keys, indent 2 and a final newline, so diffs across versions stay readable; NaN and infinity
+    are refused (they are not JSON, and DVC could not compare them)."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stages.model import BitPairs, keras
+from stages.model import BitPairs, keras, model_layers
 from stages.parity import PAD, running_parity
 
 # Steps written out per iteration of the compiled loop: fewer trips round the loop, a longer compile.
@@ -48,6 +48,10 @@ def default_segment_steps(count: int) -> int:
     return max(UNROLL, SEGMENT_BITS // max(count, 1) // UNROLL * UNROLL)
 
 
+class TargetsMismatch(ValueError):
+    """Given targets that are not the running parity of the bits (a damaged data set)."""
+
+
 ReadColumns = Callable[[int, int], "np.ndarray | tuple[np.ndarray, np.ndarray]"]
 
 
@@ -61,20 +65,6 @@ class State:
 def zero_state(batch: int, units: int) -> State:
     """The state the model starts every sequence from (Keras's default initial state)."""
     return State(np.zeros((batch, units), np.float32), np.zeros((batch, units), np.float32))
-
-
-def model_layers(model: keras.Model) -> tuple[BitPairs, keras.layers.LSTM, keras.layers.Dense]:
-    """The encoder, LSTM and readout of a model from stages.model.build_model, checked to be what the
-    segment loop reproduces: a forward LSTM with tanh/sigmoid and a softmax Dense."""
-    kinds = [type(layer).__name__ for layer in model.layers]
-    if kinds != ["BitPairs", "LSTM", "Dense"]:
-        raise ValueError(f"expected layers BitPairs, LSTM, Dense; found {', '.join(kinds)}")
-    pairs, lstm, dense = model.layers
-    if lstm.go_backwards or lstm.stateful or not lstm.return_sequences:
-        raise ValueError("expected a forward, stateless LSTM with return_sequences")
-    if dense.activation is not keras.activations.softmax:
-        raise ValueError(f"expected a softmax readout, found {dense.activation.__name__}")
-    return pairs, lstm, dense
 
 
 def units(model: keras.Model) -> int:
@@ -129,11 +119,6 @@ def segment_counter(model: keras.Model) -> Callable[[np.ndarray, np.ndarray, Sta
     return _compiled(model, make_segment_counter)
 
 
-def state_recorder(model: keras.Model) -> Callable[[np.ndarray, State], tuple[np.ndarray, np.ndarray, State]]:
-    """make_state_recorder's function for this model, made once."""
-    return _compiled(model, make_state_recorder)
-
-
 def make_segment_counter(model: keras.Model) -> Callable[[np.ndarray, np.ndarray, State], tuple[np.ndarray, State]]:
     """A function (bits, targets, state) -> (correct, new state) for (batch, segment) uint8 bits and
     targets, segment a multiple of UNROLL: correct[i] counts the real steps of row i where the model's
@@ -162,39 +147,10 @@ def make_segment_counter(model: keras.Model) -> Callable[[np.ndarray, np.ndarray
     return count
 
 
-def make_state_recorder(model: keras.Model) -> Callable[[np.ndarray, State], tuple[np.ndarray, np.ndarray, State]]:
-    """A function (bits, state) -> (h, c, new state), h and c of shape (batch, time, units): the state after
-    every step (carried unchanged over PAD). Any time length, but memory grows with it: for tests, and for
-    the states the automaton is read from."""
-    tf = _tf()
-    pairs_layer, lstm, _ = model_layers(model)
-
-    @tf.function(jit_compile=True, reduce_retracing=False)
-    def run(bits, h, c):
-        pairs, real = _time_major(pairs_layer, bits)
-        records = (tf.TensorArray(tf.float32, size=tf.shape(bits)[1]),
-                   tf.TensorArray(tf.float32, size=tf.shape(bits)[1]))
-
-        def step(t, h, c, records):
-            return records[0].write(t, h), records[1].write(t, c)
-
-        h, c, records = _run_cells(lstm.cell, pairs, real, h, c, step, records)
-        return h, c, records[0].stack(), records[1].stack()
-
-    def record(bits: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
-        bits = np.asarray(bits, np.uint8)
-        steps = bits.shape[1]
-        h, c, hs, cs = run(_pad_columns(bits, -(-steps // UNROLL) * UNROLL), state.h, state.c)
-        return (np.asarray(hs).transpose(1, 0, 2)[:, :steps], np.asarray(cs).transpose(1, 0, 2)[:, :steps],
-                State(np.asarray(h), np.asarray(c)))
-
-    return record
-
-
 def record_steps(model: keras.Model, bits: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
-    """As state_recorder's function, (bits, state) -> (h, c, new state), but a step at a time in eager
-    mode: nothing to compile, ~1.5 ms a step at 100 sequences here, against ~5.7 s of XLA compiling for
-    each new shape. For the short recordings the evaluate stage reads the automaton from."""
+    """(bits, state) -> (h, c, new state), h and c (batch, time, units): the state after every step, a
+    step at a time in eager mode: nothing to compile, ~1.5 ms a step at 100 sequences here, against
+    ~5.7 s of XLA compiling for each new shape. For the short recordings the automaton is read from."""
     bits = np.asarray(bits, np.uint8)
     pairs_layer, lstm, _ = model_layers(model)
     pairs = np.asarray(pairs_layer(bits))
@@ -266,11 +222,12 @@ def evaluate_columns(model: keras.Model, read_columns: ReadColumns, count: int, 
         if bits.shape != (count, stop - start):
             raise ValueError(f"columns {start}..{stop}: expected shape {(count, stop - start)}, got {bits.shape}")
         if bits.max(initial=0) > PAD:
-            raise ValueError(f"columns {start}..{stop}: values other than 0, 1 and PAD ({PAD})")
+            raise TargetsMismatch(f"columns {start}..{stop}: values other than 0, 1 and PAD ({PAD})")
         targets, parity = carried_parity(bits, parity)
         if given is not None and not np.array_equal(np.asarray(given), targets):
             row = int(np.flatnonzero((np.asarray(given) != targets).any(axis=1))[0])
-            raise ValueError(f"columns {start}..{stop}: targets of row {row} are not the running parity of its bits")
+            raise TargetsMismatch(f"columns {start}..{stop}: targets of row {row} are not the running parity of "
+                                  f"its bits")
         correct, state = count_segment(_pad_columns(bits, segment_steps), _pad_columns(targets, segment_steps),
                                        state)
         step_correct += correct

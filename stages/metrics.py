@@ -41,4 +41,8 @@ def step_correct(probabilities: np.ndarray, targets: np.ndarray) -> tuple[int, i
 
 
 def rounded(value: float | None) -> float | None:
-    return None if value is None else round(float(value), DIGITS)
+    """A figure as the metrics files keep it; None where there is none (no value, or not a number, as the
+    mean of an empty set)."""
+    if value is None or not np.isfinite(value):
+        return None
+    return round(float(value), DIGITS)

@@ -68,6 +68,20 @@ def build_model(units: int) -> keras.Model:
     ], name="parity_lstm")
 
 
+def model_layers(model: keras.Model) -> tuple[BitPairs, keras.layers.LSTM, keras.layers.Dense]:
+    """The encoder, LSTM and readout of a model from build_model, checked to be that architecture (what
+    stages.inference's segment loop reproduces): a forward LSTM and a softmax Dense."""
+    kinds = [type(layer).__name__ for layer in model.layers]
+    if kinds != ["BitPairs", "LSTM", "Dense"]:
+        raise DataError(f"expected layers BitPairs, LSTM, Dense; found {', '.join(kinds)}")
+    pairs, lstm, dense = model.layers
+    if lstm.go_backwards or lstm.stateful or not lstm.return_sequences:
+        raise DataError("expected a forward, stateless LSTM with return_sequences")
+    if dense.activation is not keras.activations.softmax:
+        raise DataError(f"expected a softmax readout, found {dense.activation.__name__}")
+    return pairs, lstm, dense
+
+
 # A fixed timestamp for every zip entry, so the same weights always give the same bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -120,4 +134,8 @@ def load_model(path: Path) -> keras.Model:
             and isinstance(outputs, tuple) and len(outputs) == 3 and outputs[-1] == 2):
         raise DataError(f"{path}: expected a model from (batch, time) bits of any length to (batch, time, 2) "
                         f"probabilities, found input {inputs} and output {outputs}")
+    try:
+        model_layers(model)
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
     return model

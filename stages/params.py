@@ -24,39 +24,44 @@ PARAMS_FILE = Path("params.yaml")
 SUPERVISIONS = ("per_step", "final")
 
 
-def _positive(name: str, value) -> str | None:
+def _positive(value) -> str | None:
     return None if value >= 1 else "must be >= 1"
 
 
-def _non_negative(name: str, value) -> str | None:
+def _non_negative(value) -> str | None:
     return None if value >= 0 else "must be >= 0"
 
 
-def _rate(name: str, value) -> str | None:
+def _seed(value) -> str | None:
+    # numpy's legacy seeding, which keras.utils.set_random_seed calls, takes 32 bits
+    return None if 0 <= value < 2**32 else "must be >= 0 and < 2**32"
+
+
+def _rate(value) -> str | None:
     return None if value > 0 and math.isfinite(value) else "must be a finite number > 0"
 
 
-def _fraction(name: str, value) -> str | None:
+def _fraction(value) -> str | None:
     if value is None:
         return None
     return None if 0 < value <= 1 else "must be > 0 and <= 1, or null to train every epoch"
 
 
-def _two_or_more(name: str, value) -> str | None:
+def _two_or_more(value) -> str | None:
     return None if value >= 2 else "must be >= 2"
 
 
-def _anything(name: str, value) -> str | None:
+def _anything(value) -> str | None:
     return None
 
 
 def _one_of(*allowed: str):
-    def check(name: str, value) -> str | None:
+    def check(value) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(allowed)}"
     return check
 
 
-def _optional_positive(name: str, value) -> str | None:
+def _optional_positive(value) -> str | None:
     return None if value is None or value >= 1 else "must be >= 1, or null"
 
 
@@ -70,7 +75,7 @@ def check(fn=_anything, doc: str = ""):
 class DataParams:
     seq_len: int = check(_positive, "training sequence length (the post's SEQ_LEN)")
     count: int = check(_positive, "training sequences (the post's COUNT)")
-    seed: int = check(_non_negative, "seed of the training and validation sets")
+    seed: int = check(_seed, "seed of the training and validation sets")
     validation_count: int = check(_non_negative, "extra sequences beside the training set, never fitted, "
                                                   "that tell training when to stop")
     min_len: int | None = check(_optional_positive, "null: every sequence is `seq_len` long; else the "
@@ -84,7 +89,7 @@ class TrainParams:
     epochs: int = check(_positive, "most epochs to train")
     batch_size: int = check(_positive, "sequences per batch")
     learning_rate: float = check(_rate, "Adam's learning rate")
-    seed: int = check(_non_negative, "Keras's seed (weights) and the shuffling seed")
+    seed: int = check(_seed, "Keras's seed (weights) and the shuffling seed")
     target_accuracy: float | None = check(_fraction, "stop once validation final-step accuracy reaches this ...")
     target_confidence: float | None = check(_fraction, "... and validation confidence (the mean probability of "
                                             "the model's own final answers) this; `null` drops a condition, "
@@ -100,7 +105,7 @@ class TrainParams:
 class EvaluateParams:
     lengths: tuple[int, ...] = check(doc="longer lengths to test on; each must exceed `data.seq_len`")
     count: int = check(_positive, "sequences in the held-out set and in each length set")
-    seed: int = check(_non_negative, "seed of the held-out and length sets")
+    seed: int = check(_seed, "seed of the held-out and length sets")
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class ExplainParams:
     count: int = check(_positive, "random sequences whose LSTM states the evaluate stage records, to read "
                                   "the model's automaton off them and project them to 2-D")
     length: int = check(_two_or_more, "bits in each of them (the first is the one the state figure follows)")
-    seed: int = check(_non_negative, "seed of those sequences and of the clustering")
+    seed: int = check(_seed, "seed of those sequences and of the clustering")
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ def _section(name: str, cls, raw: Any):
     for key, f in fields.items():
         full = f"{name}.{key}"
         value = _convert(full, hints[key], raw[key])
-        problem = f.metadata["check"](full, value)
+        problem = f.metadata["check"](value)
         if problem:
             raise ParamsError(f"{full} {problem}, got {raw[key]!r}")
         values[key] = value
@@ -258,6 +263,8 @@ def load(path: Path = PARAMS_FILE) -> Params:
         text = path.read_text()
     except OSError as error:
         raise ParamsError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not UTF-8 text") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:

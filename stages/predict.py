@@ -23,7 +23,7 @@ import yaml
 from stages import cli
 from stages.errors import UsageError
 
-# A million bits: ten times the longest length the pipeline evaluates by default, about a minute here.
+# A million bits: a thousand times the longest default evaluation length; 7 s here (README, Predict).
 MAX_BITS = 1_000_000
 BLOCK_BYTES = 1 << 16
 DVC_YAML = Path("dvc.yaml")

@@ -14,15 +14,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
 from stages import cli
 from stages.errors import DataError
 from stages.files import atomic_path
+from stages.png import save_png
 from stages.states import read_states
 
-PNG_METADATA = {"Software": None}  # keeps matplotlib's version out of the file
+# Metrics keep 6 digits, so a mean confidence of 1.0 means "within 5e-7 of certain": drawn there, on the
+# log scale where 1 - 1.0 = 0 would vanish.
+CERTAIN = 5e-7
 
 
 def _style(axis, title: str, legend_at: str) -> None:
@@ -33,13 +37,9 @@ def _style(axis, title: str, legend_at: str) -> None:
 
 def _finish(figure, axis, title: str, legend_at: str, path: Path) -> None:
     """Title, grid and legend; then write the PNG atomically and free the figure."""
-    import matplotlib.pyplot as plt
-
     _style(axis, title, legend_at)
     figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100, metadata=PNG_METADATA)
-    plt.close(figure)
+    save_png(figure, path)
 
 
 def plot_training_curve(rows: list[dict], path: Path) -> None:
@@ -79,11 +79,12 @@ def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
     errors_axis.set_ylim(floor / 2, 1)
     errors_axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     errors_axis.set_ylabel("error rate (log)")
-    with_confidence = [row for row in rows if "confidence" in row]
-    doubt_axis.plot([row["length"] for row in with_confidence], [1 - row["confidence"] for row in with_confidence],
-                    marker="s", color="tab:orange", label="1 - mean confidence")
+    with_confidence = [row for row in rows if math.isfinite(row.get("confidence", math.nan))]
+    doubts = [max(1 - row["confidence"], CERTAIN) for row in with_confidence]
+    doubt_axis.plot([row["length"] for row in with_confidence], doubts, marker="s", color="tab:orange",
+                    label="1 - mean confidence")
     doubt_axis.set_yscale("log")
-    doubts = [1 - row["confidence"] for row in with_confidence] or [0.1]
+    doubts = doubts or [0.1]
     doubt_axis.set_ylim(min(1e-3, min(doubts) / 3), 1)  # whole decades, so the ticks read as powers of ten
     doubt_axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     doubt_axis.set_ylabel("1 - confidence (log)")

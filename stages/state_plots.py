@@ -2,12 +2,10 @@
 and running parity, and the states reached on many sequences projected to 2-D, coloured by parity.
 
 Keras-free (the states' types are imported for annotations only), so a report stage can draw these
-from saved arrays. Matplotlib with the Agg backend; PNGs are written without the Software metadata entry
-(and Agg writes no date), so the same arrays give the same bytes.
+from saved arrays; written by stages.png, so the same arrays give the same bytes.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,24 +15,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from stages.png import save_png
+
 if TYPE_CHECKING:  # annotations only: drawing needs no Keras
     from stages.states import Projection, Trajectories
 
 PARITY_COLOURS = ("tab:blue", "tab:orange")  # even, odd
-DPI = 100
-
-
-def _save(figure, path: Path) -> None:
-    """Write the figure as PNG through a temporary file in the same folder, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    try:
-        figure.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-        os.replace(tmp, path)
-    finally:
-        plt.close(figure)
-        tmp.unlink(missing_ok=True)
 
 
 def plot_state_along_sequence(trajectories: Trajectories, path: Path, row: int = 0) -> None:
@@ -59,7 +45,7 @@ def plot_state_along_sequence(trajectories: Trajectories, path: Path, row: int =
     middle.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     bottom.set_xlabel("step")
     figure.tight_layout()
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def plot_state_projection(projection: Projection, parity: np.ndarray, path: Path,
@@ -86,4 +72,4 @@ def plot_state_projection(projection: Projection, parity: np.ndarray, path: Path
         handle.set_alpha(1)
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    _save(figure, path)
+    save_png(figure, path)

@@ -45,7 +45,10 @@ def parse_grid(name: str, text: str) -> Grid:
     """A grid from YAML `params: {key: [values...]}`; keys are `section.name` as `dvc exp run -S` takes."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
         raise SweepError(f"sweep name {name!r}: use letters, digits, '-' and '_' (it names git refs)")
-    raw = yaml.safe_load(text)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SweepError(f"{name}: not valid YAML: {getattr(error, 'problem', error)}") from None
     if not isinstance(raw, dict) or set(raw) != {"params"} or not isinstance(raw["params"], dict):
         raise SweepError(f"{name}: a grid file holds one key, params, mapping param keys to lists of values")
     values = {}
@@ -67,6 +70,8 @@ def load_grid(path: Path) -> Grid:
         text = path.read_text()
     except FileNotFoundError:
         raise SweepError(f"{path}: no such grid file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SweepError(f"{path}: cannot read the grid file: {getattr(error, 'strerror', None) or error}") from None
     return parse_grid(path.stem, text)
 
 
@@ -137,7 +142,10 @@ def table(grid: Grid, rows: dict[str, dict[str, Any]], columns: list[str]) -> st
 # ---- the thin part: the dvc and git commands a user would type ----
 
 def _call(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(args), capture_output=True, text=True)
+    try:
+        result = subprocess.run(list(args), capture_output=True, text=True)
+    except FileNotFoundError:
+        raise SweepError(f"`{args[0]}` not found: run with the project's environment active") from None
     if check and result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         detail = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "")
@@ -199,10 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run this machine's share and push it")
     run.add_argument("--shard", default="1/1", help="k/n: the k-th of n shares (default 1/1: all)")
     run.add_argument("--remote", help="DVC remote (default: the repository's default remote)")
-    show = commands.add_parser("collect", help="pull every point's experiment and print the table")
-    show.add_argument("--metrics-only", action="store_true",
+    collect_parser = commands.add_parser("collect", help="pull every point's experiment and print the table")
+    collect_parser.add_argument("--metrics-only", action="store_true",
                       help="pull the experiments' git refs only, not their models and data")
-    for command in (run, show):
+    for command in (run, collect_parser):
         command.add_argument("--grid", type=Path, required=True, help="grid file, e.g. sweeps/tiny.yaml")
         command.add_argument("--git-remote", default="origin", help="git remote shared by every machine")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ from tests.conftest import dvc, ran_stages, read_params, run_stage, set_param, s
 
 pytestmark = pytest.mark.pipeline
 
-OUTPUTS = ("data", "models", "metrics", "plots")
+OUTPUTS = ("data", "models", "results", "metrics", "plots")
 EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths")
 
 

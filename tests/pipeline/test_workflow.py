@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import dvc, exp_rows, git, ran_stages, run, set_param, snapshot, tool_env
+from tests.conftest import dvc, exp_rows, git, ran_stages, run, run_stage, set_param, snapshot
 
 pytestmark = pytest.mark.pipeline
 
@@ -94,8 +92,7 @@ def test_push_then_pull_in_a_fresh_clone_needs_no_rerun(repo, tmp_path):
     dvc(clone, "pull")
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     assert ran_stages(dvc(clone, "repro")) == []
-    predicted = subprocess.run([sys.executable, "-m", "stages.predict", "1101"], cwd=clone, env=tool_env(),
-                               capture_output=True, text=True)
+    predicted = run_stage("predict", "1101", cwd=clone)
     assert predicted.returncode == 0 and "actual:     1" in predicted.stdout
     # The model is a declared artifact: register a version (a GTO git tag), then fetch it by name from
     # the repository and its remote.

@@ -10,6 +10,7 @@ import pytest
 
 from stages import automaton
 from stages.parity import running_parity
+from stages.states import project_2d
 
 
 def parity_walk(count: int, length: int, rng: np.random.Generator, phases: int = 2):
@@ -57,7 +58,7 @@ def test_kmeans_finds_separated_blobs_and_the_smallest_k_is_chosen():
 def test_projection_keeps_the_main_axes():
     rng = np.random.default_rng(3)
     points = rng.normal(0, 1, (500, 4)) * [10, 3, 0.1, 0.1]
-    projection = automaton.project_2d(points)
+    projection = project_2d(points)
     assert projection.points.shape == (500, 2)
     assert abs(abs(projection.components[0, 0]) - 1) < 0.01 and abs(abs(projection.components[1, 1]) - 1) < 0.01
     assert projection.explained.sum() > 0.99
@@ -86,7 +87,7 @@ def test_plots_are_byte_deterministic(model, tmp_path):
     from stages import state_plots
 
     trajectories = automaton.random_trajectories(model, 12, 30, np.random.default_rng(0))
-    projection = automaton.project_2d(trajectories.states)
+    projection = project_2d(trajectories.states)
     digests = set()
     for name in ("a", "b"):
         state_plots.plot_state_along_sequence(trajectories, tmp_path / f"{name}_sequence.png")

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from stages import evaluate, parity
+from stages import evaluate, inference, parity
 from stages.datasets import ParitySet
 from stages.errors import DataError
 from stages.generate import generate_lengths, generate_set
@@ -102,7 +102,7 @@ def test_long_sets_run_in_segments_with_the_same_figures(tiny_model, tmp_path, m
     generate_lengths(tmp_path / "lengths", (333,), 40, 0)
     data = ParitySet(tmp_path / "lengths/333")
     whole = evaluate.evaluate_set(tiny_model.predict_on_batch, data).section
-    monkeypatch.setattr(evaluate, "LONG_LENGTH", 333)
+    monkeypatch.setattr(inference, "LONG_LENGTH", 333)
     called = []
     monkeypatch.setattr(evaluate, "evaluate_set", lambda *args: called.append(args))
     segments = evaluate.evaluate_any(tiny_model, data).section
@@ -118,7 +118,7 @@ def test_long_sets_check_their_targets(tiny_model, tmp_path, monkeypatch):
     targets = np.load(folder / "targets.npy")
     targets[3, 25] ^= 1
     np.save(folder / "targets.npy", targets)
-    monkeypatch.setattr(evaluate, "LONG_LENGTH", 40)
+    monkeypatch.setattr(inference, "LONG_LENGTH", 40)
     with pytest.raises(DataError, match=r"targets\.npy: columns 0\.\.40: targets of row 3"):
         evaluate.evaluate_any(tiny_model, ParitySet(folder))
 

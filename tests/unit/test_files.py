@@ -34,3 +34,11 @@ def test_leftovers_of_a_killed_write_are_swept(tmp_path):
     (tmp_path / f"{TMP_PREFIX}out.json.abc").mkdir()
     write_json(tmp_path / "out.json", [])
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_json_refuses_nan_and_keeps_the_old_file(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(ValueError):
+        write_json(target, {"a": float("nan")})
+    assert json.loads(target.read_text()) == {"a": 1}

@@ -29,21 +29,12 @@ def padded_bits():
 
 def test_recorded_states_give_the_models_probabilities(model, padded_bits):
     expected = np.asarray(model.predict_on_batch(padded_bits))
-    hidden, cell, state = inference.state_recorder(model)(padded_bits, inference.zero_state(COUNT, 4))
+    hidden, cell, state = inference.record_steps(model, padded_bits, inference.zero_state(COUNT, 4))
     probabilities = inference.step_probabilities(model, hidden)
     real = padded_bits != PAD
     np.testing.assert_allclose(probabilities[real], expected[real], atol=1e-5)
     assert hidden.shape == cell.shape == (COUNT, LENGTH, 4)
     np.testing.assert_array_equal(state.h, hidden[:, -1])  # carried unchanged over the padding
-
-
-def test_eager_steps_record_the_compiled_recorders_states(model, padded_bits):
-    state = inference.zero_state(COUNT, 4)
-    hidden, cell, last = inference.record_steps(model, padded_bits, state)
-    compiled_hidden, compiled_cell, compiled_last = inference.state_recorder(model)(padded_bits, state)
-    np.testing.assert_allclose(hidden, compiled_hidden, atol=1e-5)
-    np.testing.assert_allclose(cell, compiled_cell, atol=1e-5)
-    np.testing.assert_allclose(last.h, compiled_last.h, atol=1e-5)
 
 
 def test_segments_give_the_models_argmax_at_every_step(model, padded_bits):

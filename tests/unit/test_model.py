@@ -74,3 +74,13 @@ def test_load_model_refuses_fixed_length_models(tmp_path):
     fixed.save(tmp_path / "fixed.keras")
     with pytest.raises(DataError, match="expected a model from"):
         load_model(tmp_path / "fixed.keras")
+
+
+def test_load_model_refuses_other_architectures_by_name(tmp_path):
+    from stages.model import BitPairs, keras, load_model
+
+    gru = keras.Sequential([keras.layers.Input((None,), dtype="uint8"), BitPairs(),
+                            keras.layers.GRU(2, return_sequences=True), keras.layers.Dense(2, activation="softmax")])
+    gru.save(tmp_path / "gru.keras")
+    with pytest.raises(DataError, match=r"gru\.keras: expected layers BitPairs, LSTM, Dense"):
+        load_model(tmp_path / "gru.keras")

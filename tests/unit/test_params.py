@@ -37,7 +37,8 @@ DELETE = object()
                            "write 50"),
     ("data.seq_len", 2.5, "data.seq_len must be an integer, got 2.5"),
     ("data.count", 0, "data.count must be >= 1, got 0"),
-    ("data.seed", -1, "data.seed must be >= 0"),
+    ("data.seed", -1, "data.seed must be >= 0 and < 2**32"),
+    ("train.seed", 2**32, "train.seed must be >= 0 and < 2**32"),
     ("train.batch_size", 0, "train.batch_size must be >= 1"),
     ("train.learning_rate", 0, "train.learning_rate must be a finite number > 0"),
     ("train.learning_rate", "fast", "train.learning_rate must be a number, got 'fast'"),
@@ -113,3 +114,10 @@ def test_every_key_is_described_once_in_the_generated_table():
     table = params.markdown_table(PROJECT / "params.yaml")
     assert [line.split("`")[1] for line in table.splitlines()[2:]] == params.keys()
     assert all(line.split("|")[3].strip() for line in table.splitlines()[2:])  # every key has a meaning
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"\xff\xfe data")
+    with pytest.raises(params.ParamsError, match=r"params\.yaml: not UTF-8 text"):
+        params.load(path)

@@ -69,3 +69,8 @@ def test_results_are_published_byte_for_byte(tmp_path):
                         "--curve-png", str(tmp_path / "c.png"), "--by-length-png", str(tmp_path / "b.png"),
                         *state_args(tmp_path))
     assert missing.returncode == 2 and missing.stderr.startswith(f"error: {tmp_path / 'nothing.json'}: file not found")
+
+
+def test_a_certain_set_draws_without_warnings(tmp_path):
+    certain = [{**row, "confidence": 1.0} for row in rows(0)]
+    report(tmp_path, "certain", certain)  # asserts an empty stderr: no matplotlib warning either

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from stages.sweep import Grid, SweepError, grid_points, overrides, parse_grid, parse_shard, point_name, shard, table
+from tests.conftest import run_stage
 
 GRID = "params:\n  train.units: [2, 4]\n  train.seed: [0, 1, 2]\n"
 
@@ -73,3 +74,9 @@ def test_table_lists_every_point_and_marks_missing_ones():
     assert lines[0].split() == ["experiment", "train.units", "eval.heldout.accuracy"]
     assert lines[1].split() == [done, "2", "0.9877"]
     assert lines[2].split() == [point_name(grid, {"train.units": 4}), "4", "-"]
+
+
+def test_a_grid_file_that_is_not_yaml_is_one_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text("params: [\n")
+    result = run_stage("sweep", "collect", "--grid", str(tmp_path / "bad.yaml"))
+    assert result.returncode == 2 and result.stderr.startswith("error: bad: not valid YAML"), result.stderr

@@ -1,0 +1,19 @@
+"""PNG figures written the same way everywhere: matplotlib's Agg backend, no Software entry in the file
+(Agg writes no date), so the same figure gives the same bytes; atomically, like every output."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from stages.files import atomic_path
+
+DPI = 100
+METADATA = {"Software": None}  # keeps matplotlib's version out of the file
+
+
+def save_png(figure, path: Path) -> None:
+    """Write `figure` to `path` as PNG, atomically, and free it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=DPI, metadata=METADATA)
+    plt.close(figure)
