@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 PROJECT = Path(__file__).resolve().parents[1]
+if str(PROJECT) not in sys.path:  # run as `python bench/long_lengths.py`
+    sys.path.insert(0, str(PROJECT))
+from bench import run  # noqa: E402 - needs the project on sys.path first
+
 RESULTS = PROJECT / "bench" / "results" / "long_lengths.json"
 LENGTHS = (10_000, 100_000, 1_000_000)
 COUNT = 200
@@ -39,17 +40,9 @@ def stage_command(name: str) -> str:
 
 
 def timed(command: str, cwd: Path) -> tuple[float, int]:
-    """Run a command line under /usr/bin/time: (wall seconds, peak RSS in MB)."""
-    sys.path.insert(0, str(PROJECT))
-    from stages.cli import child_env
-
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *shlex.split(command)], cwd=cwd,
-                                env=dict(child_env(), TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(f"{command} failed:\n{result.stderr[-3000:]}")
-        wall, rss_kb = report.read().split()[-2:]
-    return float(wall), round(int(rss_kb) / 1024)
+    """A command line under /usr/bin/time, as bench/run.py times every stage: (wall seconds, peak MB)."""
+    stats, _ = run.timed(shlex.split(command), cwd)
+    return stats["wall_s"], stats["peak_rss_mb"]
 
 
 def measure_length(clone: Path, length: int) -> dict:
@@ -68,32 +61,11 @@ def measure_length(clone: Path, length: int) -> dict:
             "seconds": seconds, "peak_mb": peak_mb, "generate_seconds": round(generate_s, 2)}
 
 
-PACKAGES = ("numpy", "keras", "tensorflow", "dvc")
-
-
-def installed(name: str) -> str | None:
-    """A package's version, under its plain or its CPU-only distribution name (tensorflow-cpu)."""
-    for distribution in (name, f"{name}-cpu"):
-        try:
-            return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            pass
-    return None
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(os.sysconf("SC_PAGE_SIZE")
-                                                                    * os.sysconf("SC_PHYS_PAGES") / 2**30)}
-
-
 def measure(model: Path) -> dict:
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True,
-                            check=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="long-lengths-") as scratch:
         clone = Path(scratch) / "project"
         subprocess.run(["git", "clone", "-q", str(PROJECT), str(clone)], check=True)
+        measured = run.measured_on([clone])  # before measure_length edits the clone's params
         model_arg = shlex.split(stage_command("evaluate"))
         destination = clone / model_arg[model_arg.index("--model") + 1]
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -102,9 +74,8 @@ def measure(model: Path) -> dict:
         for length in LENGTHS:
             rows.append(measure_length(clone, length))
             print(json.dumps(rows[-1]), flush=True)
-    return {"commit": commit, "command": stage_command("evaluate"), "count": COUNT, "machine": machine(),
-            "versions": {"python": platform.python_version(), **{name: installed(name) for name in PACKAGES}},
-            "rows": rows}
+        return {"measured_on": measured, "command": stage_command("evaluate"), "count": COUNT,
+                "rows": rows}
 
 
 def markdown_table(results: dict) -> str:
@@ -112,7 +83,8 @@ def markdown_table(results: dict) -> str:
     for row in results["rows"]:
         lines.append(f"| {row['length']:,} | {row['count']} | {row['accuracy']:.4f} | {row['confidence']:.4f} | "
                      f"{row['seconds']:.0f} | {row['peak_mb']} |")
-    return "\n".join(lines) + "\n"
+    measured = run.measured_line(results.get("measured_on"), ["python bench/long_lengths.py"])
+    return "\n".join(lines) + "\n\n" + measured + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
