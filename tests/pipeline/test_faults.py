@@ -16,7 +16,8 @@ from tests.conftest import dvc, ran_stages, read_params, run_stage, set_param, s
 pytestmark = pytest.mark.pipeline
 
 OUTPUTS = ("data", "models", "results", "metrics", "plots")
-EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths")
+EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths",
+                 "--automaton", "results/automaton.json", "--states", "results/states.npz")
 
 
 @pytest.mark.parametrize("change, message", [
