@@ -10,10 +10,19 @@ DPI = 100
 METADATA = {"Software": None}  # keeps matplotlib's version out of the file
 
 
-def save_png(figure, path: Path) -> None:
-    """Write `figure` to `path` as PNG, atomically, and free it."""
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files, no display), imported only when a figure is drawn:
+    the one place the backend is chosen, and nothing happens at import time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_png(figure, path: Path) -> None:
+    """Write `figure` to `path` as PNG, atomically, and free it."""
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=DPI, metadata=METADATA)
-    plt.close(figure)
+    pyplot().close(figure)

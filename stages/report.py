@@ -18,10 +18,10 @@ import math
 import sys
 from pathlib import Path
 
-from stages import cli
+from stages import cli, state_plots
 from stages.errors import DataError
 from stages.files import atomic_path
-from stages.png import save_png
+from stages.png import pyplot, save_png
 from stages.states import read_states
 
 # Metrics keep 6 digits, so a mean confidence of 1.0 means "within 5e-7 of certain": drawn there, on the
@@ -43,8 +43,7 @@ def _finish(figure, axis, title: str, legend_at: str, path: Path) -> None:
 
 
 def plot_training_curve(rows: list[dict], path: Path) -> None:
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(6.4, 3.6))
     epochs = [float(row["epoch"]) for row in rows]
     for column, label in (("loss", "loss (running mean)"), ("accuracy", "per-step accuracy (running mean)"),
@@ -61,8 +60,7 @@ def plot_accuracy_by_length(rows: list[dict], path: Path) -> None:
     """Two panels sharing a log-scaled length axis: the final-step error rate, and how far the mean
     confidence is from certainty, both on log scales so that a perfect set and a nearly perfect one look
     different. A set with no error is drawn at the bottom edge with its own marker and its count."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, (errors_axis, doubt_axis) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True)
     lengths = [row["length"] for row in rows]
     floor = min(0.5 / row["count"] for row in rows)  # below any error rate a set of this size can show
@@ -127,12 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"cannot read the plot data: {error}") from None
     figures = read_states(args.states)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from stages import state_plots
-
     plot_training_curve(curve, args.curve_png)
     plot_accuracy_by_length(by_length, args.by_length_png)
     state_plots.plot_state_along_sequence(figures.sequence, args.state_sequence_png)

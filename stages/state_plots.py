@@ -9,13 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-from stages.png import save_png
+from stages.png import pyplot, save_png
 
 if TYPE_CHECKING:  # annotations only: drawing needs no Keras
     from stages.states import Projection, Trajectories
@@ -29,7 +25,7 @@ def plot_state_along_sequence(trajectories: Trajectories, path: Path, row: int =
     bits, parity = trajectories.bits[row], trajectories.parity[row]
     hidden, cell, predicted = trajectories.hidden[row], trajectories.cell[row], trajectories.predicted[row]
     steps = np.arange(1, len(bits) + 1)
-    figure, (top, middle, bottom) = plt.subplots(3, 1, sharex=True, figsize=(9, 6.5),
+    figure, (top, middle, bottom) = pyplot().subplots(3, 1, sharex=True, figsize=(9, 6.5),
                                                  gridspec_kw={"height_ratios": [1, 2, 2]})
     top.step(steps, bits + 2.4, where="mid", color="black", label="bit")
     top.step(steps, parity + 1.2, where="mid", color="tab:green", label="running parity")
@@ -55,7 +51,7 @@ def plot_state_projection(projection: Projection, parity: np.ndarray, path: Path
     parity = np.asarray(parity).ravel()
     keep = np.linspace(0, len(parity) - 1, min(max_points, len(parity))).astype(int)
     points, parity = projection.points[keep], parity[keep]
-    figure, axes = plt.subplots(figsize=(6, 5))
+    figure, axes = pyplot().subplots(figsize=(6, 5))
     for value, name in ((0, "even"), (1, "odd")):
         mine = parity == value
         axes.scatter(points[mine, 0], points[mine, 1], s=4, alpha=0.5, color=PARITY_COLOURS[value],

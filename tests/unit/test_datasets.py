@@ -75,12 +75,18 @@ def test_not_an_npy_file_is_named(tmp_path):
         NpyRows(tmp_path / "x.npy")
 
 
+def written(folder, bits: np.ndarray):
+    """bits written with NpyWriter into a new .npy file in folder."""
+    path = folder / "a.npy"
+    with NpyWriter(path, bits.shape) as writer:
+        writer.write(bits)
+    return path
+
+
 @settings(max_examples=40, deadline=None)
 @given(bit_arrays, st.data())
 def test_npy_rows_reads_any_row_range(tmp_path_factory, bits, data):
-    path = tmp_path_factory.mktemp("npy") / "a.npy"
-    with NpyWriter(path, bits.shape) as writer:
-        writer.write(bits)
+    path = written(tmp_path_factory.mktemp("npy"), bits)
     start = data.draw(st.integers(0, len(bits) - 1))
     stop = data.draw(st.integers(start + 1, len(bits)))
     assert np.array_equal(NpyRows(path).read(start, stop), bits[start:stop])
@@ -89,9 +95,7 @@ def test_npy_rows_reads_any_row_range(tmp_path_factory, bits, data):
 @settings(max_examples=40, deadline=None)
 @given(bit_arrays, st.data())
 def test_npy_rows_reads_any_column_range(tmp_path_factory, bits, data):
-    path = tmp_path_factory.mktemp("npy") / "a.npy"
-    with NpyWriter(path, bits.shape) as writer:
-        writer.write(bits)
+    path = written(tmp_path_factory.mktemp("npy"), bits)
     start = data.draw(st.integers(0, bits.shape[1]))
     stop = data.draw(st.integers(start, bits.shape[1]))
     assert np.array_equal(NpyRows(path).read_columns(start, stop), bits[:, start:stop])
