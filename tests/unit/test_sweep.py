@@ -17,7 +17,8 @@ def test_grid_points_are_every_combination_first_key_slowest():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("units: [1]", "one key, params"),
+    ("units: [1]", "holds params"),
+    ("params: {train.units: [1]}\nextra: 1", "holds params"),
     ("params: {units: [1]}", "section.name"),
     ("params: {train.units: []}", "non-empty list"),
     ("params: {train.units: 4}", "non-empty list"),
