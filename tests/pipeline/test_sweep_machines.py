@@ -74,7 +74,8 @@ def test_sweep_over_two_machines_survives_a_killed_worker(repo, s3_remote, tmp_p
     assert sorted(exp_refs(origin)) == sorted(names)  # every point once: none lost, none twice
 
     collector = machine(origin, tmp_path / "collector", s3_remote.endpoint)
-    shown = run_stage("sweep", "collect", "--grid", "sweeps/tiny.yaml", cwd=collector)
+    shown = run_stage("sweep", "collect", "--grid", "sweeps/tiny.yaml", "--json", str(tmp_path / "points.json"),
+                      cwd=collector)
     assert shown.returncode == 0, shown.stdout + shown.stderr
     lines = shown.stdout.splitlines()
     assert "eval.heldout.accuracy" in lines[0]
@@ -83,6 +84,16 @@ def test_sweep_over_two_machines_survives_a_killed_worker(repo, s3_remote, tmp_p
     listed = {e.get("name") for c in json.loads(dvc(collector, "exp", "show", "--json").stdout)
               for x in (c.get("experiments") or []) for e in x["revs"]}
     assert set(names) <= listed
+    # The results file: every point in grid order, with the commit its experiment is on the git remote
+    # under, and the params and metrics that commit recorded.
+    commits = dict(line.split()[::-1] for line in git(origin, "for-each-ref", "--format=%(objectname) %(refname)",
+                                                      "refs/exps").stdout.splitlines())
+    recorded = json.loads((tmp_path / "points.json").read_text())
+    assert [entry["name"] for entry in recorded] == names
+    for entry in recorded:
+        assert commits[next(ref for ref in commits if ref.endswith(f"/{entry['name']}"))] == entry["rev"]
+        assert {key: entry["params"][key] for key in entry["point"]} == entry["point"]
+        assert entry["params"]["data.seq_len"] == 50 and 0 <= entry["metrics"]["eval.heldout.accuracy"] <= 1
 
     # The first machine's last point: its model is still in that machine's workspace.
     last = point_name(grid, shard(grid_points(grid), 1, 2)[-1])

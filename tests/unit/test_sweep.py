@@ -16,6 +16,37 @@ def test_grid_points_are_every_combination_first_key_slowest():
     assert points == [{"train.units": u, "train.seed": s} for u in (2, 4) for s in (0, 1, 2)]
 
 
+CASES = GRID + ("cases:\n  - {train.supervision: per_step, data.min_len: null}\n"
+                "  - {train.supervision: final, data.min_len: 1}\n")
+
+
+def test_cases_set_their_keys_together_and_cross_every_combination():
+    points = grid_points(parse_grid("tiny", CASES))
+    assert len(points) == 2 * 6
+    assert points[0] == {"train.supervision": "per_step", "data.min_len": None, "train.units": 2, "train.seed": 0}
+    assert {(p["train.supervision"], p["data.min_len"]) for p in points} == {("per_step", None), ("final", 1)}
+    assert all(sum(p == q for q in points) == 1 for p in points)
+
+
+def test_table_shows_the_case_keys_too():
+    grid = parse_grid("tiny", CASES)
+    header = table(grid, {}, []).splitlines()[0].split()
+    assert header == ["experiment", "train.supervision", "data.min_len", "train.units", "train.seed"]
+
+
+@pytest.mark.parametrize("cases, message", [
+    ("cases: []", "non-empty list"),
+    ("cases: [{}]", "non-empty list"),
+    ("cases: [{train.units: 1}]", "both params and cases"),
+    ("cases: [{supervision: final}]", "section.name"),
+    ("cases: [{train.supervision: final}, {data.min_len: 1}]", "same keys"),
+    ("cases: [{train.supervision: final}, {train.supervision: final}]", "twice"),
+])
+def test_bad_cases_are_one_line_naming_the_problem(cases, message):
+    with pytest.raises(SweepError, match=message):
+        parse_grid("tiny", GRID + cases)
+
+
 @pytest.mark.parametrize("text, message", [
     ("units: [1]", "holds params"),
     ("params: {train.units: [1]}\nextra: 1", "holds params"),
