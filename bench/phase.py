@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python bench/phase.py`, which puts bench/, not the project, on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.remote import finish_timed, machine_busy_s, start_timed
+from bench.remote import machine_busy_s
 from bench.run import BAR, PROJECT, RESULTS, bench_env, markdown_table, measured_line, measured_on
 from stages.files import write_json
+from stages.params import SUPERVISIONS
 from stages.png import pyplot, save_png
 
 GRID = Path("sweeps/phase.yaml")
@@ -63,6 +66,47 @@ def clone(origin: Path, repo: Path, storage: Path) -> Path:
     return repo
 
 
+def exp_refs(origin: Path) -> list[str]:
+    return subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], cwd=origin, check=True,
+                          capture_output=True, text=True).stdout.split()
+
+
+def run_workers(clones: list[Path]) -> list[dict]:
+    """`stages.sweep run --shard k/N` in each clone, all at once, each under /usr/bin/time with its output
+    in a log file beside the clone (a pipe nobody reads would stall a worker once full). The first worker
+    to fail ends the others, with their children (each runs in its own process group)."""
+    count = len(clones)
+    running = []
+    for k, repo in enumerate(clones, start=1):
+        log, report = repo.with_suffix(".log"), repo.with_suffix(".time")
+        with log.open("w") as out:
+            process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", sys.executable,
+                                        "-m", "stages.sweep", "run", "--grid", str(GRID), "--shard", f"{k}/{count}"],
+                                       cwd=repo, env=bench_env(), stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        running.append((process, log, report))
+    try:
+        while any(process.poll() is None for process, _, _ in running):
+            if any(process.poll() not in (None, 0) for process, _, _ in running):
+                break
+            time.sleep(1)
+    finally:
+        for process, _, _ in running:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    failed = [(k, process, log) for k, (process, log, _) in enumerate(running, start=1) if process.returncode]
+    if failed:  # the one that failed by itself, not one ended here
+        k, process, log = min(failed, key=lambda f: f[1].returncode < 0)
+        raise SystemExit(f"worker {k}/{count} failed ({process.returncode}); the end of {log}:\n"
+                         f"{log.read_text()[-3000:]}")
+    stats = []
+    for k, (_, _, report) in enumerate(running, start=1):
+        wall, rss_kb, user, system = report.read_text().split()[-4:]
+        stats.append({"shard": f"{k}/{count}", "wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
+                      "cpu_s": round(float(user) + float(system), 1)})
+    return stats
+
+
 def run(workdir: Path, workers: int) -> dict:
     origin, storage = workdir / "origin.git", workdir / "dvc-remote"
     resumed = origin.exists()
@@ -73,21 +117,11 @@ def run(workdir: Path, workers: int) -> dict:
     measured = measured_on(clones)
     print(f"{GRID} on {workers} workers at once, in {workdir} ...", flush=True)
     load = os.getloadavg()[0]
-    busy_before = machine_busy_s()
+    busy_before, refs_before = machine_busy_s(), len(exp_refs(origin))
     started = time.monotonic()
-    running = [start_timed([sys.executable, "-m", "stages.sweep", "run", "--grid", str(GRID),
-                            "--shard", f"{k}/{workers}"], repo) for k, repo in enumerate(clones, start=1)]
-    try:
-        finished = [finish_timed(*process) for process in running]
-    finally:
-        for process, _ in running:  # a failed worker stops the run: end the others too
-            if process.poll() is None:
-                process.kill()
+    per_worker = run_workers(clones)
     wall = round(time.monotonic() - started, 1)
     machine_cpu = machine_busy_s() - busy_before
-    per_worker = [{"shard": f"{k}/{workers}", "ran": output.count("ran and pushed"),
-                   "skipped": output.count("skipped"), **stats}
-                  for k, (stats, output) in enumerate(finished, start=1)]
     sweep_cpu = sum(w["cpu_s"] for w in per_worker)
     print(f"{wall:.0f} s on {workers} workers; collecting ...", flush=True)
 
@@ -99,14 +133,30 @@ def run(workdir: Path, workers: int) -> dict:
     return {"measured_on": measured, "grid_file": str(GRID), "grid": (collector / GRID).read_text(),
             "workers": workers, "wall_s": wall, "resumed": resumed, "loadavg_1min_at_start": round(load, 2),
             "sweep_cpu_s": round(sweep_cpu, 1), "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
-            "per_worker": per_worker, "points": json.loads(collected.read_text())}
+            "experiments_pushed": len(exp_refs(origin)) - refs_before, "per_worker": per_worker,
+            "points": json.loads(collected.read_text())}
 
 
 # From the results file alone: each run's outcome, each cell's figures, the heatmap and the markdown
 
 @dataclass(frozen=True)
+class Case:
+    """How a run was supervised, and on which lengths: a panel of the heatmap."""
+    supervision: str           # per_step or final (stages.params.SUPERVISIONS)
+    min_len: int | None        # None: every sequence seq_len long
+
+    def __post_init__(self):
+        if self.supervision not in SUPERVISIONS:
+            raise SystemExit(f"train.supervision {self.supervision!r}: this table knows {', '.join(SUPERVISIONS)}")
+
+    def label(self, seq_len: int | str = "L") -> str:
+        loss = "every bit" if self.supervision == "per_step" else "last bit"
+        return f"{loss}, length {seq_len}" if self.min_len is None else f"{loss}, lengths {self.min_len}..{seq_len}"
+
+
+@dataclass(frozen=True)
 class Run:
-    case: str                  # how it was supervised, and on which lengths
+    case: Case
     units: int
     seq_len: int
     seed: int
@@ -115,11 +165,6 @@ class Run:
     steps: int                 # training steps taken (the budget when the target was not reached)
     holds_to: int | None       # the longest tested length up to which every set is >= HOLD
     two_state_flip: bool       # its automaton: two states, the parity flipping on a 1
-
-
-def case_label(supervision: str, min_len: int | None) -> str:
-    lengths = "length L" if min_len is None else f"lengths {min_len}..L"
-    return f"{'every bit' if supervision == 'per_step' else 'last bit'}, {lengths}"
 
 
 def run_outcome(point: dict[str, Any]) -> Run:
@@ -133,7 +178,7 @@ def run_outcome(point: dict[str, Any]) -> Run:
         if value < HOLD:
             break
         holds_to = length
-    return Run(case=case_label(params["train.supervision"], params["data.min_len"]),
+    return Run(case=Case(params["train.supervision"], params["data.min_len"]),
                units=params["train.units"], seq_len=params["data.seq_len"], seed=params["train.seed"],
                success=all(metrics[f"eval.{name}.accuracy"] >= bar for name, bar in BAR.items()),
                reached_target=metrics["train.reached_target"], steps=metrics["train.steps"],
@@ -148,34 +193,39 @@ def outcomes(results: dict) -> list[Run]:
     return [run_outcome(point) for point in results["points"]]
 
 
-Cell = tuple[str, int, int]  # (case, units, seq_len)
+Cell = tuple[Case, int, int]  # (case, units, seq_len)
 
 
 def by_cell(runs: list[Run]) -> dict[Cell, list[Run]]:
     cells: dict[Cell, list[Run]] = {}
-    for run in runs:
-        cells.setdefault((run.case, run.units, run.seq_len), []).append(run)
+    for outcome in runs:
+        cells.setdefault((outcome.case, outcome.units, outcome.seq_len), []).append(outcome)
     return cells
 
 
-def axes(runs: list[Run]) -> tuple[list[str], list[int], list[int]]:
-    """Cases, units and lengths in the order the grid lists them."""
-    def ordered(values):
-        return list(dict.fromkeys(values))
-    return (ordered(r.case for r in runs), sorted(ordered(r.units for r in runs)),
-            sorted(ordered(r.seq_len for r in runs)))
+def axes(runs: list[Run]) -> tuple[list[Case], list[int], list[int]]:
+    """Cases in the order the grid lists them; units and lengths ascending."""
+    return (list(dict.fromkeys(r.case for r in runs)), sorted({r.units for r in runs}),
+            sorted({r.seq_len for r in runs}))
 
 
 def success_text(runs: list[Run]) -> str:
     return f"{sum(r.success for r in runs)}/{len(runs)}"
 
 
-def steps_text(runs: list[Run]) -> str:
-    """Steps to the validation target of the runs that reached it: median (min-max), or '-' when none did."""
+def median_steps(runs: list[Run]) -> float | None:
+    """Median steps to the validation target of the runs that reached it; None when none did."""
     steps = [r.steps for r in runs if r.reached_target]
-    if not steps:
+    return statistics.median(steps) if steps else None
+
+
+def steps_text(runs: list[Run]) -> str:
+    """Steps to the validation target of the runs that reached it: median (min-max), or '-'."""
+    median = median_steps(runs)
+    if median is None:
         return "-"
-    return f"{statistics.median(steps):.0f} ({min(steps)}-{max(steps)})"
+    steps = [r.steps for r in runs if r.reached_target]
+    return f"{median:g} ({min(steps)}-{max(steps)})"
 
 
 def held_text(runs: list[Run], length: int) -> str:
@@ -202,23 +252,23 @@ def heatmap(runs: list[Run], path: Path) -> None:
         for i, u in enumerate(units):
             for j, n in enumerate(lengths):
                 runs_here = cells[case, u, n]
-                panel.text(j, i, f"{success_text(runs_here)}\n{steps_text(runs_here).split(' ')[0]} steps"
-                           if any(r.reached_target for r in runs_here) else success_text(runs_here),
+                median = median_steps(runs_here)
+                panel.text(j, i, success_text(runs_here) + ("" if median is None else f"\n{median:g} steps"),
                            ha="center", va="center", fontsize=8, color="white" if rate[i][j] < 0.6 else "black")
         panel.set_xticks(range(len(lengths)), [str(n) for n in lengths])
         panel.set_yticks(range(len(units)), [str(u) for u in units])
         panel.set_xlabel("training length L (data.seq_len)")
         panel.set_ylabel("LSTM units (train.units)")
-        panel.set_title(f"loss at {case}", fontsize=10)
+        panel.set_title(f"loss at {case.label()}", fontsize=10)
     figure.colorbar(image, ax=panels[0].tolist(), label="share of seeds that passed", shrink=0.8)
     figure.suptitle("LSTM parity: seeds that passed (median steps to the target)", fontsize=11)
     save_png(figure, path)
 
 
-def cell_table(runs: list[Run], cell_text) -> list[str]:
+def cell_table(runs: list[Run], cell_text: Callable[[list[Run]], str]) -> list[str]:
     cells = by_cell(runs)
     cases, units, lengths = axes(runs)
-    header = ["units", *(f"{case.replace('L', str(n))}" for case in cases for n in lengths)]
+    header = ["units", *(case.label(n) for case in cases for n in lengths)]
     rows = [[str(u), *(cell_text(cells[case, u, n]) for case in cases for n in lengths)] for u in units]
     return markdown_table(header, ["---:", *["---"] * (len(header) - 1)], rows)
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stages.sweep import grid_points, parse_grid, point_name, shard
 from tests.conftest import dvc, git, run, run_stage, tool_env
@@ -89,11 +90,12 @@ def test_sweep_over_two_machines_survives_a_killed_worker(repo, s3_remote, tmp_p
     commits = dict(line.split()[::-1] for line in git(origin, "for-each-ref", "--format=%(objectname) %(refname)",
                                                       "refs/exps").stdout.splitlines())
     recorded = json.loads((tmp_path / "points.json").read_text())
+    seq_len = yaml.safe_load((repo / "params.yaml").read_text())["data"]["seq_len"]  # the baseline's, unswept
     assert [entry["name"] for entry in recorded] == names
     for entry in recorded:
         assert commits[next(ref for ref in commits if ref.endswith(f"/{entry['name']}"))] == entry["rev"]
         assert {key: entry["params"][key] for key in entry["point"]} == entry["point"]
-        assert entry["params"]["data.seq_len"] == 50 and 0 <= entry["metrics"]["eval.heldout.accuracy"] <= 1
+        assert entry["params"]["data.seq_len"] == seq_len and 0 <= entry["metrics"]["eval.heldout.accuracy"] <= 1
 
     # The first machine's last point: its model is still in that machine's workspace.
     last = point_name(grid, shard(grid_points(grid), 1, 2)[-1])

@@ -67,6 +67,17 @@ def test_render_draws_every_cell_and_tables_each_case_length_and_size(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 4 |")]
     assert len(rows) == 8  # units 1 and 4 in each of the four tables
     assert all(line.count("2/3") == 4 for line in rows[:2]) and all(line.count("2/2") == 4 for line in rows[4:])
+    assert all(line.count("| 200 (200-200)") == 4 for line in rows[2:4])  # every seed reached the target
+
+
+def test_an_unknown_supervision_is_refused():
+    with pytest.raises(SystemExit, match=r"train\.supervision 'sometimes'"):
+        phase.run_outcome(point(supervision="sometimes"))
+
+
+def test_a_median_between_two_runs_is_shown_as_it_is():
+    cell = [phase.run_outcome(point(seed=0, steps=275)), phase.run_outcome(point(seed=1, steps=350))]
+    assert phase.steps_text(cell) == "312.5 (275-350)"
 
 
 def test_render_refuses_points_without_an_experiment(tmp_path):
@@ -79,3 +90,12 @@ def test_committed_heatmap_is_what_the_committed_results_draw(tmp_path):
     """The README's heatmap is redrawn, not pasted: the committed results give the committed PNG's bytes."""
     phase.render(json.loads(phase.RESULTS_FILE.read_text()), tmp_path / "phase.png")
     assert (tmp_path / "phase.png").read_bytes() == phase.HEATMAP.read_bytes()
+
+
+def test_a_failing_worker_stops_the_run_and_shows_its_log(tmp_path):
+    """Real processes: a clone without the project cannot run the sweep; the run stops with its output."""
+    clones = [tmp_path / "worker-1", tmp_path / "worker-2"]
+    for clone in clones:
+        clone.mkdir()
+    with pytest.raises(SystemExit, match=r"worker 1/2 failed \(1\); the end of .*worker-1.log:\n.*stages"):
+        phase.run_workers(clones)
