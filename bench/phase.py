@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,8 +31,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python bench/phase.py`, which puts bench/, not the project, on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.remote import machine_busy_s
-from bench.run import BAR, PROJECT, RESULTS, bench_env, markdown_table, measured_line, measured_on
+from bench.remote import dvc, machine_busy_s, run_at_once
+from bench.run import BAR, PROJECT, RESULTS, bench_env, git_output, markdown_table, measured_line, measured_on
 from stages.files import write_json
 from stages.params import SUPERVISIONS
 from stages.png import pyplot, save_png
@@ -46,72 +45,33 @@ REMOTE = "shared"
 WORKERS = 2
 
 
-def git(*args: str, cwd: Path | None = None) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True)
-
-
-def dvc(repo: Path, *args: str) -> str:
-    result = subprocess.run(["dvc", *args], cwd=repo, env=bench_env(), capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"`dvc {' '.join(args)}` in {repo} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
 def clone(origin: Path, repo: Path, storage: Path) -> Path:
     """A worker: a clone of the shared git remote, the shared DVC remote set in its local config (a
     machine's own setting, so the experiments' commits are the project's, untouched)."""
     if not repo.exists():
-        git("clone", "-q", str(origin), str(repo))
+        git_output(PROJECT, "clone", "-q", str(origin), str(repo))
         dvc(repo, "remote", "add", "--local", "-d", REMOTE, str(storage))
     return repo
 
 
 def exp_refs(origin: Path) -> list[str]:
-    return subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], cwd=origin, check=True,
-                          capture_output=True, text=True).stdout.split()
+    return git_output(origin, "for-each-ref", "--format=%(refname)", "refs/exps").split()
 
 
 def run_workers(clones: list[Path]) -> list[dict]:
-    """`stages.sweep run --shard k/N` in each clone, all at once, each under /usr/bin/time with its output
-    in a log file beside the clone (a pipe nobody reads would stall a worker once full). The first worker
-    to fail ends the others, with their children (each runs in its own process group)."""
+    """`stages.sweep run --shard k/N` in each clone, all at once (bench/remote.py's run_at_once): each
+    worker's wall and CPU seconds and peak memory."""
     count = len(clones)
-    running = []
-    for k, repo in enumerate(clones, start=1):
-        log, report = repo.with_suffix(".log"), repo.with_suffix(".time")
-        with log.open("w") as out:
-            process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", sys.executable,
-                                        "-m", "stages.sweep", "run", "--grid", str(GRID), "--shard", f"{k}/{count}"],
-                                       cwd=repo, env=bench_env(), stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        running.append((process, log, report))
-    try:
-        while any(process.poll() is None for process, _, _ in running):
-            if any(process.poll() not in (None, 0) for process, _, _ in running):
-                break
-            time.sleep(1)
-    finally:
-        for process, _, _ in running:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-    failed = [(k, process, log) for k, (process, log, _) in enumerate(running, start=1) if process.returncode]
-    if failed:  # the one that failed by itself, not one ended here
-        k, process, log = min(failed, key=lambda f: f[1].returncode < 0)
-        raise SystemExit(f"worker {k}/{count} failed ({process.returncode}); the end of {log}:\n"
-                         f"{log.read_text()[-3000:]}")
-    stats = []
-    for k, (_, _, report) in enumerate(running, start=1):
-        wall, rss_kb, user, system = report.read_text().split()[-4:]
-        stats.append({"shard": f"{k}/{count}", "wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
-                      "cpu_s": round(float(user) + float(system), 1)})
-    return stats
+    finished = run_at_once([([sys.executable, "-m", "stages.sweep", "run", "--grid", str(GRID),
+                              "--shard", f"{k}/{count}"], repo) for k, repo in enumerate(clones, start=1)])
+    return [{"shard": f"{k}/{count}", **stats} for k, (stats, _) in enumerate(finished, start=1)]
 
 
 def run(workdir: Path, workers: int) -> dict:
     origin, storage = workdir / "origin.git", workdir / "dvc-remote"
     resumed = origin.exists()
     if not resumed:
-        git("clone", "-q", "--bare", str(PROJECT), str(origin))
+        git_output(PROJECT, "clone", "-q", "--bare", str(PROJECT), str(origin))
         storage.mkdir()
     clones = [clone(origin, workdir / f"worker-{k}", storage) for k in range(1, workers + 1)]
     measured = measured_on(clones)

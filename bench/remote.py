@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -246,15 +247,8 @@ def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> d
     load = os.getloadavg()[0]
     machine_before, own_before = machine_busy_s(), own_cpu_s()
     started = time.monotonic()
-    running = [start_timed([sys.executable, "-m", "stages.sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
-                            "--shard", f"{index}/{workers}"], clone)
-               for index, clone in enumerate(clones, start=1)]
-    try:
-        finished = [finish_timed(*process) for process in running]
-    finally:
-        for process, _ in running:  # a failed worker stops the run: end the others too
-            if process.poll() is None:
-                process.kill()
+    finished = run_at_once([([sys.executable, "-m", "stages.sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
+                              "--shard", f"{index}/{workers}"], clone) for index, clone in enumerate(clones, start=1)])
     wall = round(time.monotonic() - started, 1)
     machine_cpu, own_cpu = machine_busy_s() - machine_before, own_cpu_s() - own_before
 
@@ -278,21 +272,39 @@ def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> d
             "refs_on_git_remote": len(refs), "objects_on_s3": server.objects(bucket)[0], "per_worker": per_worker}
 
 
-def start_timed(argv: list[str], cwd: Path) -> tuple[subprocess.Popen, Path]:
-    """A command started under /usr/bin/time, not waited for: workers of one run go at the same time."""
-    report = cwd.parent / f"{cwd.name}.time"
-    process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", *argv], cwd=cwd,
-                               env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return process, report
-
-
-def finish_timed(process: subprocess.Popen, report: Path) -> tuple[dict, str]:
-    output, _ = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"`{' '.join(process.args)}` failed ({process.returncode}):\n{output[-3000:]}")
-    wall, rss_kb, user, system = report.read_text().split()[-4:]
-    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
-            "cpu_s": round(float(user) + float(system), 1)}, output
+def run_at_once(commands: list[tuple[list[str], Path]]) -> list[tuple[dict, str]]:
+    """Each (argv, cwd) started at once under /usr/bin/time, as workers of one run: ({wall_s, peak_rss_mb,
+    cpu_s}, its output) for each, in order. Output goes to a log file beside cwd, not a pipe (a pipe nobody
+    reads stalls a worker once full); each command runs in its own process group, so the first to fail
+    ends the others with their children, and the error shows its log's end."""
+    running = []
+    for argv, cwd in commands:
+        log, report = cwd.parent / f"{cwd.name}.log", cwd.parent / f"{cwd.name}.time"
+        with log.open("w") as out:
+            process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", *argv], cwd=cwd,
+                                       env=bench_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        running.append((process, log, report))
+    try:
+        while any(process.poll() is None for process, _, _ in running):
+            if any(process.poll() not in (None, 0) for process, _, _ in running):
+                break
+            time.sleep(1)
+    finally:
+        for process, _, _ in running:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    count = len(running)
+    failed = [(k, process, log) for k, (process, log, _) in enumerate(running, start=1) if process.returncode]
+    if failed:  # the one that failed by itself, not one ended here
+        k, process, log = min(failed, key=lambda f: f[1].returncode < 0)
+        raise SystemExit(f"worker {k}/{count} failed ({process.returncode}); the end of {log}:\n"
+                         f"{log.read_text()[-3000:]}")
+    finished = []
+    for _, log, report in running:
+        wall, rss_kb, user, system = report.read_text().split()[-4:]
+        finished.append(({"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
+                          "cpu_s": round(float(user) + float(system), 1)}, log.read_text()))
+    return finished
 
 
 def machine_busy_s() -> float:
