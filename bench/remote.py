@@ -2,8 +2,8 @@
 from the project root, with the project's environment active (dvc-s3 and moto[server] installed):
 
     python bench/remote.py transfer   # push and pull of the default outputs: local-folder remote vs S3
-    python bench/remote.py sweep      # a small grid with `stages.sweep run`: 1 worker, then 2 at once
-    python bench/remote.py table      # README's markdown, from bench/results/remote.json only
+    python bench/remote.py sweep      # a small grid with `lstm_parity.sweep.experiments run`: 1 worker, then 2 at once
+    python bench/remote.py table      # the docs' markdown, from bench/results/remote.json only
 
 The S3 remote is moto's server on 127.0.0.1, started here and stopped at the end, as in the tests: a real
 S3 protocol over loopback HTTP, so the figures hold S3's per-request cost but no network. Every run starts
@@ -15,34 +15,29 @@ bench/results/remote.json and keeps the other's.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as `python bench/remote.py`, which puts bench/, not the project, on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.run import bench_env, fresh_clone, git_output, markdown_table, measured_on, read_json, timed
-from stages.files import write_json
-from stages.sweep import grid_points, parse_grid, point_name, shard
+from lstm_parity.files import write_json
+from lstm_parity.markdown import table as markdown_table
+from lstm_parity.processes import fresh_clone, git_output, machine_busy_s, run_at_once, timed
+from lstm_parity.provenance import measured_lines, measured_on
+from lstm_parity.sweep.grid import grid_points, parse_grid, point_name, shard
+from lstm_parity.sweep.local import LocalS3, bare_origin, dvc, experiment_refs, local_s3, worker_clone
 
 PROJECT = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT / "bench" / "results" / "remote.json"
-# moto accepts any credentials; DVC reads them from the environment, as on a user's machine.
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+RESULTS_FILE = PROJECT / "bench" / "results" / "remote.json"
 REMOTE = "bench"  # the DVC remote's name in every clone
 # Each transfer is repeated this often, each time to an empty remote and into a fresh clone; the median counts.
 REPEATS = 3
@@ -69,59 +64,6 @@ NewRemote = tuple[str, str | None, Callable[[], tuple[int, int]]]
 
 # Remotes
 
-@dataclass(frozen=True)
-class S3Server:
-    endpoint: str   # http://127.0.0.1:<port>
-
-    def new_bucket(self) -> str:
-        import boto3
-
-        bucket = f"bench-{uuid.uuid4().hex[:12]}"
-        self._client(boto3).create_bucket(Bucket=bucket)
-        return bucket
-
-    def objects(self, bucket: str) -> tuple[int, int]:
-        """(files, bytes) in a bucket."""
-        import boto3
-
-        files = size = 0
-        for page in self._client(boto3).get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for entry in page.get("Contents", []):
-                files, size = files + 1, size + entry["Size"]
-        return files, size
-
-    def _client(self, boto3):
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
-                            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
-
-
-@contextlib.contextmanager
-def s3_server() -> Iterator[S3Server]:
-    """moto's S3 server on a free loopback port, in a thread of this process (which only waits meanwhile),
-    with the credentials in this process's environment, which every command inherits."""
-    import logging
-
-    from moto import server as moto_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    os.environ.update(CREDENTIALS)
-    server = moto_server.ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield S3Server(f"http://{host}:{port}")
-    finally:
-        server.stop()
-
-
-def dvc(repo: Path, *args: str) -> str:
-    result = subprocess.run(["dvc", *args], cwd=repo, env=bench_env(), capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"`dvc {' '.join(args)}` in {repo} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    return result.stdout
-
-
 def attach_local(repo: Path, url: str, endpoint: str | None = None) -> None:
     """The repository's default remote, all in --local config: the measured clones' tracked files stay as
     committed."""
@@ -136,6 +78,12 @@ def folder_files(folder: Path) -> tuple[int, int]:
     return len(sizes), sum(sizes)
 
 
+def objects_summary(server: LocalS3, bucket: str) -> tuple[int, int]:
+    """(files, bytes) in a bucket."""
+    sizes = server.objects(bucket).values()
+    return len(sizes), sum(sizes)
+
+
 def cache_files(repo: Path) -> tuple[int, int]:
     """(files, bytes) of the objects in a repository's DVC cache: what push and pull move (the run cache,
     which they move only with --run-cache, lies beside them)."""
@@ -145,7 +93,7 @@ def cache_files(repo: Path) -> tuple[int, int]:
 # Transfer: push and pull of the default outputs
 
 def transfer(root: Path) -> dict:
-    source = fresh_clone(root, "source")
+    source = fresh_clone(PROJECT, root / "source")
     measured = measured_on([source])
     print("`dvc repro` at the default params in a fresh clone ...", flush=True)
     repro, _ = timed(["dvc", "repro"], source)
@@ -168,10 +116,10 @@ def transfer(root: Path) -> dict:
         return str(folder), None, lambda: folder_files(folder)
 
     remotes.append(measure_remote("local folder", root, source, new_local))
-    with s3_server() as server:
+    with local_s3() as server:
         def new_bucket() -> NewRemote:
-            bucket = server.new_bucket()
-            return f"s3://{bucket}/store", server.endpoint, lambda: server.objects(bucket)
+            bucket = server.new_bucket("bench")
+            return f"s3://{bucket}/store", server.endpoint, lambda: objects_summary(server, bucket)
 
         remotes.append(measure_remote("S3 (moto, 127.0.0.1)", root, source, new_bucket))
     results = {"measured_on": measured, "versions": package_versions(), "repeats": REPEATS,
@@ -188,12 +136,12 @@ def measure_remote(label: str, root: Path, source: Path, new_remote: Callable[[]
     for attempt in range(REPEATS):
         url, endpoint, remote_files = new_remote()
         attach_local(source, url, endpoint)
-        push, _ = timed(["dvc", "push"], source)
+        push = timed(["dvc", "push"], source)[0].as_dict()
         pushed = remote_files()
         puller = root / f"pull-{uuid.uuid4().hex[:8]}"
         subprocess.run(["git", "clone", "-q", str(source), str(puller)], check=True)
         attach_local(puller, url, endpoint)
-        pull, _ = timed(["dvc", "pull"], puller)
+        pull = timed(["dvc", "pull"], puller)[0].as_dict()
         pulled = cache_files(puller)
         status = dvc(puller, "status", "--json")
         runs.append({"push_wall_s": push["wall_s"], "push_peak_rss_mb": push["peak_rss_mb"],
@@ -212,12 +160,12 @@ def measure_remote(label: str, root: Path, source: Path, new_remote: Callable[[]
 
 def sweep(root: Path) -> dict:
     grid = parse_grid(SWEEP_NAME, SWEEP_GRID)
-    base = fresh_clone(root, "sweep-base")
+    base = fresh_clone(PROJECT, root / "sweep-base")
     measured = measured_on([base])
     grid_file = base / "sweeps" / f"{SWEEP_NAME}.yaml"
     grid_file.write_text(SWEEP_GRID)
     runs = []
-    with s3_server() as server:
+    with local_s3() as server:
         for workers in SWEEP_WORKERS:
             runs.append(sweep_run(root, base, grid, server, workers))
     results = {"measured_on": measured, "versions": package_versions(), "grid": SWEEP_GRID,
@@ -227,90 +175,44 @@ def sweep(root: Path) -> dict:
     return results
 
 
-def sweep_run(root: Path, base: Path, grid, server: S3Server, workers: int) -> dict:
+def sweep_run(root: Path, base: Path, grid, server: LocalS3, workers: int) -> dict:
     """The grid over `workers` fresh clones of a new bare repository and a new bucket, all started at once:
     wall seconds from the first start to the last end, and what reached the git remote."""
-    bucket = server.new_bucket()
+    bucket = server.new_bucket("bench")
     # The remote's URL is tracked, as a team would commit it; each machine adds the endpoint locally.
     dvc(base, "remote", "add", "-d", "-f", REMOTE, f"s3://{bucket}/store")
     subprocess.run(["git", "add", "-A"], cwd=base, check=True)
     subprocess.run(["git", "commit", "-qm", f"bench: sweep on {workers} workers"], cwd=base, check=True)
-    origin = root / f"origin-{workers}.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(base), str(origin)], check=True)
-    clones = []
-    for index in range(1, workers + 1):
-        clone = root / f"sweep-{workers}-worker-{index}"
-        subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
-        dvc(clone, "remote", "modify", "--local", REMOTE, "endpointurl", server.endpoint)
-        clones.append(clone)
+    origin = bare_origin(base, root / f"origin-{workers}.git")
+    clones = [worker_clone(origin, root / f"sweep-{workers}-worker-{index}", REMOTE, endpoint=server.endpoint)
+              for index in range(1, workers + 1)]
     print(f"sweep of {len(grid_points(grid))} points on {workers} worker(s) at once ...", flush=True)
     load = os.getloadavg()[0]
     machine_before, own_before = machine_busy_s(), own_cpu_s()
     started = time.monotonic()
-    finished = run_at_once([([sys.executable, "-m", "stages.sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
+    finished = run_at_once([(["lstm-parity", "sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
                               "--shard", f"{index}/{workers}"], clone) for index, clone in enumerate(clones, start=1)])
     wall = round(time.monotonic() - started, 1)
     machine_cpu, own_cpu = machine_busy_s() - machine_before, own_cpu_s() - own_before
 
-    refs = git_output(origin, "for-each-ref", "--format=%(refname)", "refs/exps").split()
-    landed = sorted(ref.rsplit("/", 1)[1] for ref in refs)
+    refs = experiment_refs(origin)
+    landed = sorted(refs)
     expected = sorted(point_name(grid, point) for point in grid_points(grid))
     if landed != expected:
         raise SystemExit(f"{workers} worker(s): the git remote holds {landed}, not each of {expected} once")
     per_worker = []
-    for index, (measured, output) in enumerate(finished, start=1):
+    for index, (usage, output) in enumerate(finished, start=1):
         ran = output.count("ran and pushed")
         if ran != len(shard(grid_points(grid), index, workers)):
             raise SystemExit(f"worker {index}/{workers} ran {ran} points:\n{output}")
-        per_worker.append({"shard": f"{index}/{workers}", "points": ran, **measured})
+        per_worker.append({"shard": f"{index}/{workers}", "points": ran, **usage.as_dict()})
     sweep_cpu = own_cpu + sum(w["cpu_s"] for w in per_worker)
     print(f"{workers} worker(s): {wall:.1f} s; each point once on the git remote", flush=True)
     # The machine is shared: what the others used in the meantime says how much of it the workers had.
     return {"workers": workers, "wall_s": wall, "loadavg_1min_at_start": round(load, 2),
             "sweep_cpu_s": round(sweep_cpu, 1), "machine_busy_cpu_s": round(machine_cpu, 1),
             "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
-            "refs_on_git_remote": len(refs), "objects_on_s3": server.objects(bucket)[0], "per_worker": per_worker}
-
-
-def run_at_once(commands: list[tuple[list[str], Path]]) -> list[tuple[dict, str]]:
-    """Each (argv, cwd) started at once under /usr/bin/time, as workers of one run: ({wall_s, peak_rss_mb,
-    cpu_s}, its output) for each, in order. Output goes to a log file beside cwd, not a pipe (a pipe nobody
-    reads stalls a worker once full); each command runs in its own process group, so the first to fail
-    ends the others with their children, and the error shows its log's end."""
-    running = []
-    for argv, cwd in commands:
-        log, report = cwd.parent / f"{cwd.name}.log", cwd.parent / f"{cwd.name}.time"
-        with log.open("w") as out:
-            process = subprocess.Popen(["/usr/bin/time", "-o", str(report), "-f", "%e %M %U %S", *argv], cwd=cwd,
-                                       env=bench_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        running.append((process, log, report))
-    try:
-        while any(process.poll() is None for process, _, _ in running):
-            if any(process.poll() not in (None, 0) for process, _, _ in running):
-                break
-            time.sleep(1)
-    finally:
-        for process, _, _ in running:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-    count = len(running)
-    failed = [(k, process, log) for k, (process, log, _) in enumerate(running, start=1) if process.returncode]
-    if failed:  # the one that failed by itself, not one ended here
-        k, process, log = min(failed, key=lambda f: f[1].returncode < 0)
-        raise SystemExit(f"worker {k}/{count} failed ({process.returncode}); the end of {log}:\n"
-                         f"{log.read_text()[-3000:]}")
-    finished = []
-    for _, log, report in running:
-        wall, rss_kb, user, system = report.read_text().split()[-4:]
-        finished.append(({"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024),
-                          "cpu_s": round(float(user) + float(system), 1)}, log.read_text()))
-    return finished
-
-
-def machine_busy_s() -> float:
-    """CPU seconds all processes on this machine have used since boot (/proc/stat: all but idle and iowait)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+            "refs_on_git_remote": len(refs), "objects_on_s3": len(server.objects(bucket)), "per_worker": per_worker}
 
 
 def own_cpu_s() -> float:
@@ -354,7 +256,7 @@ def sweep_markdown(results: dict) -> str:
     first, last = results["runs"][0], results["runs"][-1]
     lines = [*markdown_table(["workers at once", "wall s", "sweep's CPU s", "others' CPU s meanwhile",
                               "points per worker (its wall s)"], ["---:", "---:", "---:", "---:", "---"], rows), "",
-             f"{results['points']} grid points, each run with `python -m stages.sweep run --shard k/N` in a fresh "
+             f"{results['points']} grid points, each run with `lstm-parity sweep run --shard k/N` in a fresh "
              f"clone of a shared bare git repository, pushing to one S3 remote; every point reached the git "
              f"remote once. {first['workers']} worker to {last['workers']}: **{results['speedup']}x**. The machine "
              f"is shared: CPU seconds are the sweep's processes' (and the S3 server's), and all other processes' "
@@ -362,28 +264,17 @@ def sweep_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measured_text(measured: dict, commands: list[str]) -> str:
-    machine = measured["machine"]
-    runs = " and ".join(f"`{command}`" for command in commands)
-    changed = " with local changes" if measured["modified"] else ""
-    return f"Measured on commit {measured['commit'][:7]}{changed} ({machine['cpu']}, {machine['cores']} cores): {runs}"
-
-
-def table(results: dict) -> str:
+def results_markdown(results: dict) -> str:
     sections = [name for name in ("transfer", "sweep") if name in results]
     if not sections:
-        raise SystemExit(f"{RESULTS}: no transfer or sweep results; run `python bench/remote.py transfer` first")
-    # One line when both were measured on the same commit and machine, one per mode otherwise.
-    groups: dict[str, list[str]] = {}
-    for name in sections:
-        key = json.dumps({k: results[name]["measured_on"][k] for k in ("commit", "modified", "machine")},
-                         sort_keys=True)
-        groups.setdefault(key, []).append(f"python bench/remote.py {name}")
+        raise SystemExit(f"{RESULTS_FILE}: no transfer or sweep results; run `python bench/remote.py transfer` first")
     blocks = {"transfer": transfer_markdown, "sweep": sweep_markdown}
     body = "\n".join(blocks[name](results[name]) for name in sections)
     versions = results[sections[0]]["versions"]
-    footer = "; ".join(measured_text(json.loads(key), commands) for key, commands in groups.items())
-    footer += ". " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())) + "."
+    # One line when both were measured on the same commit and machine, one per mode otherwise.
+    footer = " ".join(measured_lines([(results[name]["measured_on"], f"python bench/remote.py {name}")
+                                      for name in sections]))
+    footer += " Remote packages: " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())) + "."
     return body + "\n" + footer + "\n"
 
 
@@ -391,12 +282,12 @@ def table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/remote.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=RESULTS, help="results file (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=RESULTS_FILE, help="results file (default: %(default)s)")
     parser.add_argument("mode", choices=["transfer", "sweep", "table"])
     args = parser.parse_args(argv)
-    results = read_json(args.results) if args.results.exists() else {}
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
     if args.mode == "table":
-        print(table(results), end="")
+        print(results_markdown(results), end="")
         return 0
     root = Path(tempfile.mkdtemp(prefix="parity-remote-"))
     try:

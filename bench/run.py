@@ -1,18 +1,18 @@
-"""Benchmarks that print figures (never part of the test suite). Run from the project root, with the
+"""Benchmarks of time and memory (never part of the test suite). Run from the project root, with the
 project's environment active:
 
-    python bench/run.py compare   # the post's script vs `dvc repro` from nothing, side by side
+    python bench/run.py compare   # the post's script vs `dvc repro --force` from nothing, side by side
     python bench/run.py seeds     # train.seed = 0..9 at the default params: how many reach the bar
     python bench/run.py seeds --recipe post   # the same for the post's exact recipe
     python bench/run.py scale     # each stage's time and peak RSS as data.count and data.seq_len grow
-    python bench/run.py table compare|seeds|scale   # README's markdown, from bench/results/ only
+    python bench/run.py table compare|seeds|scale   # the docs' markdown, from bench/results/ only
 
 Each measuring mode prints a table and writes bench/results/<name>.json, which records what was measured
-on: the commit of the fresh clone, whether its code or params differ from that commit (bench never edits
-them: varied params go to the stages in a file of their own, through `--params`), the machine, the
-versions of the packages the stages import, and the params. Stage commands are dvc.lock's, run as dvc
-runs them. Timings come from /usr/bin/time (wall seconds, peak RSS) around separate processes, all on
-this machine in one run; compare ratios, not absolutes.
+on (lstm_parity.provenance): the commit of the fresh clone, whether its code or params differ from it
+(bench never edits them: varied params go to the stages in a file of their own, through `--params`), the
+machine, the package versions, and the params. Stage commands are dvc.lock's, run as dvc runs them.
+Timings come from /usr/bin/time (wall seconds, peak RSS) around separate processes, all on this machine
+in one run; compare ratios, not absolutes.
 """
 from __future__ import annotations
 
@@ -20,27 +20,24 @@ import argparse
 import copy
 import itertools
 import json
-import os
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-if __package__ in (None, ""):  # run as `python bench/run.py`, which puts bench/, not the project, on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from stages.files import write_json
-from tools.env import child_env
+from lstm_parity.files import write_json
+from lstm_parity.markdown import table as markdown_table
+from lstm_parity.metrics import PASS_BAR
+from lstm_parity.params import flow_yaml
+from lstm_parity.pipeline import Stage, declared_paths, locked_stages
+from lstm_parity.processes import fresh_clone, timed
+from lstm_parity.provenance import measured_line, measured_lines, measured_on
 
 PROJECT = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT / "bench" / "results"
-# The reliability goal: final-step accuracy at least this on each set.
-BAR = {"heldout": 0.999, "length_1000": 0.99}
+RESULTS_DIR = PROJECT / "bench" / "results"
 # The post's recipe, reachable through params.
 POST_RECIPE = {"units": 1, "epochs": 10, "batch_size": 128, "learning_rate": 0.001,
                "target_accuracy": None, "target_confidence": None, "jit_compile": False}
@@ -50,43 +47,9 @@ SCALE_POINTS = [(100_000, 50), (1_000_000, 50), (10_000_000, 50), (100_000, 500)
 SCALE_TRAIN = {"epochs": 1, "jit_compile": True}
 # The stages whose command takes `--timings FILE`.
 TIMED_STAGES = {"train"}
-# What a measured clone must not differ from its commit in.
-MEASURED_FILES = ["stages", "dvc.yaml", "params.yaml"]
-VERSIONS_CODE = ("import json, platform, dvc, keras, numpy, tensorflow\n"
-                 "print(json.dumps({'python': platform.python_version(), 'tensorflow': tensorflow.__version__,"
-                 " 'keras': keras.__version__, 'dvc': dvc.__version__, 'numpy': numpy.__version__}))")
 
 
-# Running commands
-
-def bench_env() -> dict[str, str]:
-    env = child_env()
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's start-up notices would bury a failing command's error
-    return env
-
-
-def timed(argv: list[str], cwd: Path) -> tuple[dict, str]:
-    """Run a command under /usr/bin/time: ({wall_s, peak_rss_mb}, its stdout). A failure stops the bench."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *argv],
-                                cwd=cwd, env=bench_env(), capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(f"`{shlex.join(argv)}` failed ({result.returncode}):\n"
-                             f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
-        wall, rss_kb = report.read().split()[-2:]  # the last line: time writes a note above it on failure
-    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024)}, result.stdout
-
-
-def git_output(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def fresh_clone(root: Path, name: str) -> Path:
-    """A clone of the project's committed HEAD: what is measured is a commit, never a work tree."""
-    repo = root / name
-    subprocess.run(["git", "clone", "-q", str(PROJECT), str(repo)], check=True)
-    return repo
-
+# Clones and files
 
 def read_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
@@ -101,31 +64,7 @@ def write_params(path: Path, params: dict) -> Path:
     return path
 
 
-# The pipeline, as dvc.yaml and dvc.lock describe it
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    argv: list[str]
-    reads_params: bool
-
-
-def pipeline_stages(repo: Path) -> list[Stage]:
-    """dvc.yaml's stages in its order (upstream first), each with the command dvc.lock records for it,
-    variables resolved. dvc.lock keeps entries of stages since removed from dvc.yaml: those are skipped."""
-    pipeline = read_yaml(repo / "dvc.yaml")["stages"]
-    lock = read_yaml(repo / "dvc.lock")["stages"]
-    missing = [name for name in pipeline if name not in lock]
-    if missing:
-        raise SystemExit(f"dvc.lock has no command for {', '.join(missing)}: run `dvc repro` and commit dvc.lock")
-    return [Stage(name, shlex.split(lock[name]["cmd"]), "params" in spec or "params.yaml" in spec.get("deps", []))
-            for name, spec in pipeline.items()]
-
-
-def output_paths(repo: Path) -> dict[str, str]:
-    """dvc.yaml's `paths` variables: where each stage reads and writes, written once, there."""
-    return next(entry["paths"] for entry in read_yaml(repo / "dvc.yaml")["vars"] if "paths" in entry)
-
+# The pipeline's stages, run alone
 
 def stage_argv(stage: Stage, params_file: Path | None = None, timings: Path | None = None) -> list[str]:
     argv = list(stage.argv)
@@ -139,38 +78,11 @@ def stage_argv(stage: Stage, params_file: Path | None = None, timings: Path | No
 def run_stage(stage: Stage, repo: Path, params_file: Path | None = None) -> dict:
     """One stage's command alone: {stage, wall_s, peak_rss_mb}, and fit_s for a stage that reports it."""
     timings = repo.parent / f"{repo.name}-{stage.name}-timings.json" if stage.name in TIMED_STAGES else None
-    measured, _ = timed(stage_argv(stage, params_file, timings), repo)
-    row = {"stage": stage.name, **measured}
+    usage, _ = timed(stage_argv(stage, params_file, timings), repo)
+    row = {"stage": stage.name, **usage.as_dict()}
     if timings is not None:
         row["fit_s"] = read_json(timings)["fit_seconds"]
     return row
-
-
-# What was measured on
-
-def machine() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown")
-    # The cores this process may use, as `nproc` counts them: on a shared machine, fewer than it has.
-    return {"cores": len(os.sched_getaffinity(0)), "cpu": cpu}
-
-
-def versions(repo: Path) -> dict:
-    """The versions the stage commands import: asked of the `python` they run, in the clone."""
-    result = subprocess.run(["python", "-c", VERSIONS_CODE], cwd=repo, env=bench_env(), capture_output=True,
-                            text=True, check=True)
-    return json.loads(result.stdout)
-
-
-def measured_on(repos: list[Path]) -> dict:
-    """The commit of the measured clones (one commit for all), whether any differs from it in its code or
-    params (bench never edits them, so this should be false), the machine and the package versions."""
-    commits = {git_output(repo, "rev-parse", "HEAD") for repo in repos}
-    if len(commits) != 1:
-        raise SystemExit(f"the clones measured differ in commit ({', '.join(sorted(commits))}): a commit "
-                         f"landed during the run; run again")
-    modified = any(git_output(repo, "status", "--porcelain", "--", *MEASURED_FILES) for repo in repos)
-    return {"commit": commits.pop(), "modified": modified, "machine": machine(), "versions": versions(repos[0])}
 
 
 def without(params: dict, varied: list[str]) -> dict:
@@ -185,8 +97,8 @@ def without(params: dict, varied: list[str]) -> dict:
 # Measuring modes
 
 def measure_baseline(root: Path) -> dict:
-    measured, out = timed([sys.executable, str(PROJECT / "bench" / "post_baseline.py")], root)
-    return {**measured, **json.loads(out.strip().splitlines()[-1])}  # its last line: a JSON of timings
+    usage, out = timed([sys.executable, str(PROJECT / "bench" / "post_baseline.py")], root)
+    return {**usage.as_dict(), **json.loads(out.strip().splitlines()[-1])}  # its last line: a JSON of timings
 
 
 def compare(root: Path) -> dict:
@@ -202,17 +114,17 @@ def compare(root: Path) -> dict:
 
 def measure_pipeline(root: Path) -> dict:
     """`dvc repro --force` in one fresh clone, then each stage's command alone in a second one."""
-    repo = fresh_clone(root, "pipeline")
+    repo = fresh_clone(PROJECT, root / "pipeline")
     # --force: a plain repro would skip evaluate and report, whose inputs (the model included, being
     # byte-reproducible) match the committed dvc.lock and whose outputs are committed.
     repro, _ = timed(["dvc", "repro", "--force"], repo)
-    paths = output_paths(repo)
+    paths = declared_paths(repo)
     training, sections = read_json(repo / paths["train_results"]), read_json(repo / paths["eval_results"])
     params = read_yaml(repo / "params.yaml")
 
     print("stages: each stage's command alone, in a second fresh clone ...", flush=True)
-    alone = fresh_clone(root, "stages")
-    stages = [run_stage(stage, alone) for stage in pipeline_stages(alone)]
+    alone = fresh_clone(PROJECT, root / "stages")
+    stages = [run_stage(stage, alone) for stage in locked_stages(alone)]
     by_name = {row["stage"]: row for row in stages}
     data, fit_s = params["data"], by_name["train"]["fit_s"]
     sequence_steps = training["steps"] * params["train"]["batch_size"] * data["seq_len"]
@@ -220,7 +132,7 @@ def measure_pipeline(root: Path) -> dict:
         "measured_on": measured_on([repo, alone]),
         "params": params,
         "pipeline": {
-            "repro_wall_s": repro["wall_s"], "repro_peak_rss_mb": repro["peak_rss_mb"],
+            "repro_wall_s": repro.wall_s, "repro_peak_rss_mb": repro.peak_rss_mb,
             "stages": stages,
             "generate_train_bits_per_s": round(data["count"] * data["seq_len"] / by_name["generate_train"]["wall_s"]),
             "train_sequence_steps_per_s": round(sequence_steps / fit_s),
@@ -234,9 +146,9 @@ def measure_pipeline(root: Path) -> dict:
 
 def seeds(root: Path, recipe: str, overrides: dict, count: int) -> dict:
     """train.seed 0..count-1 on one data set: train and evaluate alone for each, at the recipe's params."""
-    repo = fresh_clone(root, "seeds")
-    stages = pipeline_stages(repo)
-    paths = output_paths(repo)
+    repo = fresh_clone(PROJECT, root / "seeds")
+    stages = locked_stages(repo)
+    paths = declared_paths(repo)
     params = read_yaml(repo / "params.yaml")
     if recipe == "post":
         params["train"].update(POST_RECIPE)
@@ -246,7 +158,7 @@ def seeds(root: Path, recipe: str, overrides: dict, count: int) -> dict:
         run_stage(stage, repo, params_file)
     by_name = {stage.name: stage for stage in stages}
     runs = []
-    print(f"{'seed':>4}{'train s':>9}{'epochs':>8}" + "".join(f"{name:>13}" for name in BAR) + "  passes")
+    print(f"{'seed':>4}{'train s':>9}{'epochs':>8}" + "".join(f"{name:>13}" for name in PASS_BAR) + "  passes")
     for seed in range(count):
         params["train"]["seed"] = seed
         write_params(params_file, params)
@@ -255,12 +167,12 @@ def seeds(root: Path, recipe: str, overrides: dict, count: int) -> dict:
         sections = read_json(repo / paths["eval_results"])
         run = {"seed": seed, "train_wall_s": train["wall_s"], "fit_s": train["fit_s"],
                "epochs": read_json(repo / paths["train_results"])["epochs"],
-               **{name: sections[name]["accuracy"] for name in BAR}}
-        run["passes"] = all(run[name] >= bar for name, bar in BAR.items())
+               **{name: sections[name]["accuracy"] for name in PASS_BAR}}
+        run["passes"] = all(run[name] >= bar for name, bar in PASS_BAR.items())
         runs.append(run)
         print(f"{seed:>4}{run['train_wall_s']:>9.1f}{run['epochs']:>8}" +
-              "".join(f"{run[name]:>13.4f}" for name in BAR) + f"  {run['passes']}", flush=True)
-    results = {"recipe": recipe, "overrides": overrides, "bar": BAR, "runs": runs,
+              "".join(f"{run[name]:>13.4f}" for name in PASS_BAR) + f"  {run['passes']}", flush=True)
+    results = {"recipe": recipe, "overrides": overrides, "bar": PASS_BAR, "runs": runs,
                "passed": sum(run["passes"] for run in runs), "measured_on": measured_on([repo]),
                "params": without(params, ["train.seed"]), "varied": ["train.seed"]}
     print("\n" + seeds_markdown([results]), end="")
@@ -275,8 +187,8 @@ def scale_eval_length(seq_len: int) -> int:
 def scale(root: Path, points: list[tuple[int, int]], disk_bytes: int) -> dict:
     """Each stage's command alone, under /usr/bin/time, at each (count, seq_len). Training stops at its
     default target, so at seq_len 50 its time is the fixed cost of a run, not the count."""
-    repo = fresh_clone(root, "scale")
-    stages = pipeline_stages(repo)
+    repo = fresh_clone(PROJECT, root / "scale")
+    stages = locked_stages(repo)
     params = read_yaml(repo / "params.yaml")
     params["train"].update(SCALE_TRAIN)
     params_file = root / "params.yaml"
@@ -316,40 +228,7 @@ def disk_write_rate(root: Path, size: int) -> float:
 
 # Markdown for the README, from results alone
 
-def upgrade_legacy(results: dict) -> dict:
-    """Results in the shape written before bench recorded what it measured on: no measured_on, stages as a
-    dict (in name order, as sorted JSON keeps it), seeds' train params at the top. Delete this once every
-    committed results file is re-measured."""
-    results = copy.deepcopy(results)
-    results.setdefault("measured_on", None)
-    if "train" in results:
-        results.setdefault("params", {"train": results.pop("train")})
-    results.setdefault("params", None)
-    containers = [results.get("pipeline", {}), *results.get("points", [])]
-    for container in containers:
-        if isinstance(container.get("stages"), dict):
-            container["stages"] = [{"stage": name, **row} for name, row in container["stages"].items()]
-    return results
-
-
-def measured_line(measured: dict | None, commands: list[str]) -> str:
-    runs = ", ".join(f"`{command}`" for command in commands)
-    if measured is None:
-        return f"Measured on an unrecorded commit and machine (results older than that record), {runs}."
-    machine, v = measured["machine"], measured["versions"]
-    changed = " with local changes to stages/, dvc.yaml or params.yaml" if measured["modified"] else ""
-    return (f"Measured on commit {measured['commit'][:7]}{changed} ({machine['cpu']}, {machine['cores']} cores; "
-            f"Python {v['python']}, TensorFlow {v['tensorflow']}, Keras {v['keras']}, DVC {v['dvc']}, "
-            f"NumPy {v['numpy']}), {runs}.")
-
-
-def markdown_table(header: list[str], align: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|",
-            *("| " + " | ".join(row) + " |" for row in rows)]
-
-
 def compare_markdown(results: dict) -> str:
-    results = upgrade_legacy(results)
     base, pipeline = results["baseline"], results["pipeline"]
     rows = [["post's script, end to end", f"{base['total_s']:.1f}", f"{base['peak_rss_mb']}"],
             ["&nbsp; importing Keras / building data with lists / 10 epochs of training / its demo "
@@ -379,14 +258,9 @@ def compare_markdown(results: dict) -> str:
 
 def seeds_command(results: dict) -> str:
     recipe = " --recipe post" if results["recipe"] == "post" else ""
-    sets = "".join(f" --set {key}={yaml_text(value)}" for key, value in results.get("overrides", {}).items())
+    sets = "".join(f" --set {key}={flow_yaml(value)}" for key, value in results.get("overrides", {}).items())
     count = len(results["runs"])
     return f"python bench/run.py seeds{recipe}{sets}" + ("" if count == 10 else f" --seeds {count}")
-
-
-def yaml_text(value) -> str:
-    """A value as one would type it after --set (read back as YAML)."""
-    return yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
 
 
 def recipe_text(train: dict) -> str:
@@ -408,18 +282,18 @@ def seeds_order(results: dict) -> tuple:
 
 
 def seeds_markdown(all_results: list[dict]) -> str:
-    all_results = sorted((upgrade_legacy(r) for r in all_results), key=seeds_order)
+    all_results = sorted(all_results, key=seeds_order)
     seed_lists = {tuple(run["seed"] for run in r["runs"]) for r in all_results}
     if len(seed_lists) != 1:
         raise SystemExit("the seeds results cover different seeds; measure them again with one --seeds")
     seeds = seed_lists.pop()
-    bar = all_results[0].get("bar", BAR)
+    bar = all_results[0].get("bar", PASS_BAR)
     span = f"seeds {seeds[0]}..{seeds[-1]}"
     header = ["command", "recipe", "pass",
               *(f"{set_label(name)} accuracy, {span}" for name in bar)]
     rows = [[f"`{seeds_command(r)}`", recipe_text(r["params"]["train"]), f"{r['passed']}/{len(r['runs'])}",
              *(" ".join(f"{run[name]:.3f}" for run in r["runs"]) for name in bar)] for r in all_results]
-    lines = [*measured_lines(all_results, seeds_command), "",
+    lines = [*measured_lines([(r["measured_on"], seeds_command(r)) for r in all_results]), "",
              *markdown_table(header, ["---"] * len(header), rows), "",
              "A run passes with final-step accuracy at least " +
              " and ".join(f"{bar[name]} on {set_label(name)}" for name in bar) +
@@ -431,16 +305,7 @@ def set_label(name: str) -> str:
     return "held-out" if name == "heldout" else name.replace("_", "-")
 
 
-def measured_lines(all_results: list[dict], command) -> list[str]:
-    """One line per distinct commit and machine, naming the commands measured there, in order."""
-    groups: dict[str, list[str]] = {}
-    for results in all_results:
-        groups.setdefault(json.dumps(results["measured_on"], sort_keys=True), []).append(command(results))
-    return [measured_line(json.loads(key), commands) for key, commands in groups.items()]
-
-
 def scale_markdown(results: dict) -> str:
-    results = upgrade_legacy(results)
     shown = ("generate_train", "generate_heldout", "train", "evaluate")
     header = ["count", "seq_len", "bits", *(f"{name} s / MB" for name in shown)]
     rows, stage_rows = [], []
@@ -480,7 +345,7 @@ def training_memory(points: list[dict], stage_rows: list[dict]) -> str:
     return text
 
 
-def table(kind: str, folder: Path) -> str:
+def results_markdown(kind: str, folder: Path) -> str:
     """README's markdown for one mode, from the results files in `folder` alone."""
     if kind == "seeds":
         files = sorted(folder.glob("seeds-*.json"))
@@ -502,7 +367,8 @@ def parse_point(text: str) -> tuple[int, int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of results files (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR,
+                        help="folder of results files (default: %(default)s)")
     modes = parser.add_subparsers(dest="mode", required=True)
     modes.add_parser("compare", help="the post's script vs `dvc repro --force` from nothing")
     seeds_parser = modes.add_parser("seeds", help="how many training seeds reach the bar")
@@ -533,7 +399,7 @@ def measure(args: argparse.Namespace, root: Path) -> tuple[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.mode == "table":
-        print(table(args.kind, args.results), end="")
+        print(results_markdown(args.kind, args.results), end="")
         return 0
     root = Path(tempfile.mkdtemp(prefix="parity-bench-"))
     try:

@@ -12,10 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from stages import cli, params
-from stages.files import write_text
+from lstm_parity import cli, params
+from lstm_parity.files import write_text
 
-STAMP_TEXT = "params.yaml passed stages/params.py's checks\n"
+STAMP_TEXT = "params.yaml passed lstm_parity/params.py's checks\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,180 +1,30 @@
-"""Stage: train the LSTM on data/train; write the model, its training metrics and its training curve.
+"""Stage: train the LSTM on the training set; write the model, its training metrics and its curve.
 
-Reads data/train (bits.npy, targets.npy, and the validation/ set beside them) and the train.* params
-(their meanings: stages/params.py). Batches stream from disk in shuffled blocks, so memory does not grow
-with data.count. Writes the .keras model, a JSON of training metrics and a CSV curve (one row per
-validation check), all cached by DVC; the report stage copies the last two into metrics/ for git.
+Reads the training set folder (bits.npy, targets.npy, and the validation/ set beside them) and the
+train.* params (their meanings: lstm_parity/params.py). Writes the .keras model, a JSON of training
+metrics and a CSV curve (one row per validation check), all cached by DVC; the report stage copies the
+last two into metrics/ for git.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from stages import cli, params
-from stages.datasets import VALIDATION_SET, ParitySet
-from stages.errors import DataError
-from stages.files import write_json, write_text
-from stages.metrics import final_step_confidence, final_step_correct, rounded
-from stages.model import build_model, keras, save_model
-from stages.params import TrainParams
-from stages.parity import PAD, STREAM_SHUFFLE, sequence_lengths
-
-# Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
-BLOCK_BITS = 1 << 24
-
-
-def block_batches(data: ParitySet, stop: int, batch_size: int,
-                  rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """One epoch of full batches over rows [0, stop): blocks in random order, rows shuffled within each
-    block. The last partial batch is dropped so every batch has one shape (XLA compiles once)."""
-    block = max(batch_size, BLOCK_BITS // data.length // batch_size * batch_size)
-    starts = np.arange(0, stop, block)
-    carry_bits = carry_targets = None
-    for start in rng.permutation(starts):
-        bits, targets = data.read(int(start), min(int(start) + block, stop))
-        order = rng.permutation(len(bits))
-        bits, targets = bits[order], targets[order]
-        if carry_bits is not None:
-            bits, targets = np.concatenate([carry_bits, bits]), np.concatenate([carry_targets, targets])
-        full = len(bits) // batch_size * batch_size
-        for at in range(0, full, batch_size):
-            yield bits[at:at + batch_size], targets[at:at + batch_size]
-        carry_bits, carry_targets = bits[full:], targets[full:]
-
-
-def supervised(bits: np.ndarray, targets: np.ndarray, supervision: str):
-    """A Keras batch: padding targets set to a valid class (the mask drops them from the loss) and, for
-    final supervision, a weight of 1 at each sequence's last bit and 0 elsewhere."""
-    targets = np.where(targets == PAD, 0, targets).astype(np.uint8)
-    if supervision == "per_step":
-        return bits, targets
-    weights = np.zeros(bits.shape, np.float32)
-    weights[np.arange(len(bits)), sequence_lengths(bits) - 1] = 1.0
-    return bits, targets, weights
-
-
-def endless_batches(data: ParitySet, cfg: TrainParams, rng: np.random.Generator):
-    """Epoch after epoch of supervised batches; Keras's fit decides when to stop."""
-    while True:
-        for bits, targets in block_batches(data, len(data), cfg.batch_size, rng):
-            yield supervised(bits, targets, cfg.supervision)
-
-
-def reached(value: float, target: float | None) -> bool:
-    return target is None or value >= target
-
-
-class StopAtTarget(keras.callbacks.Callback):
-    """Every `check_every` batches, and at the end of each epoch, measure final-step accuracy and
-    confidence on the validation set and add a row to `history`; stop training once both reach their
-    targets (a None target is always reached; both None: never stop early).
-
-    Stopping at the first accurate check leaves models that slip on much longer sequences; the
-    confidence target adds a few dozen steps that make them exact there.
-    """
-
-    def __init__(self, validation: ParitySet | None, steps_per_epoch: int, cfg: TrainParams):
-        super().__init__()
-        self.steps_per_epoch, self.check_every = steps_per_epoch, cfg.check_every
-        self.target_accuracy, self.target_confidence = cfg.target_accuracy, cfg.target_confidence
-        self.stops_early = cfg.target_accuracy is not None or cfg.target_confidence is not None
-        if validation is not None:
-            self.validation_bits, self.validation_targets = validation.read(0, len(validation))
-            self.validation_lengths = sequence_lengths(self.validation_bits)
-        else:
-            self.validation_bits = self.validation_targets = self.validation_lengths = None
-        self.steps = 0
-        self.accuracy: float | None = None
-        self.confidence: float | None = None
-        self.reached_target = False
-        self.history: list[dict] = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps % self.check_every and (batch + 1) != self.steps_per_epoch:
-            return
-        row = {"step": self.steps, "epoch": round(self.steps / self.steps_per_epoch, 4),
-               "loss": rounded(logs["loss"]), "accuracy": rounded(logs["accuracy"])}
-        if self.validation_bits is not None:
-            probabilities = np.asarray(self.model.predict_on_batch(self.validation_bits))
-            self.accuracy = float(final_step_correct(probabilities, self.validation_targets,
-                                                     self.validation_lengths).mean())
-            self.confidence = float(final_step_confidence(probabilities, self.validation_lengths).mean())
-            row["validation_final_accuracy"] = rounded(self.accuracy)
-            row["validation_confidence"] = rounded(self.confidence)
-            if self.stops_early and reached(self.accuracy, self.target_accuracy) \
-                    and reached(self.confidence, self.target_confidence):
-                self.reached_target = True
-                self.model.stop_training = True
-        self.history.append(row)
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    steps: int
-    epochs: float
-    reached_target: bool
-    validation_accuracy: float | None
-    validation_confidence: float | None
-    history: list[dict]
-    fit_seconds: float
-
-    def metrics(self) -> dict:
-        """What metrics/train.json holds: no timings, so the same run gives the same bytes."""
-        return {"steps": self.steps, "epochs": self.epochs, "reached_target": self.reached_target,
-                "validation_final_accuracy": self.validation_accuracy,
-                "validation_confidence": self.validation_confidence,
-                "loss": self.history[-1]["loss"] if self.history else None}
-
-
-def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg: TrainParams) -> TrainResult:
-    """Fit `model` on `data` with the recipe in cfg, checking on `validation`; the caller has seeded Keras."""
-    steps_per_epoch = len(data) // cfg.batch_size  # >= 1: params reject a batch larger than data.count
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(STREAM_SHUFFLE,)))
-    stopper = StopAtTarget(validation, steps_per_epoch, cfg)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
-    # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);
-    # on the CPU, XLA's compiled steps are deterministic, so determinism is turned on after compiling.
-    _enable_op_determinism()
-    started = time.perf_counter()
-    model.fit(endless_batches(data, cfg, rng), shuffle=False, epochs=cfg.epochs,
-              steps_per_epoch=steps_per_epoch, verbose=0, callbacks=[stopper])
-    return TrainResult(steps=stopper.steps, epochs=round(stopper.steps / steps_per_epoch, 4),
-                       reached_target=stopper.reached_target, validation_accuracy=rounded(stopper.accuracy),
-                       validation_confidence=rounded(stopper.confidence), history=stopper.history,
-                       fit_seconds=time.perf_counter() - started)
-
-
-def history_csv(history: list[dict]) -> str:
-    out = io.StringIO()
-    columns = list(history[0]) if history else ["step", "epoch", "loss", "accuracy"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(history)
-    return out.getvalue()
-
-
-def _enable_op_determinism() -> None:
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
+from lstm_parity import cli, params
+from lstm_parity.datasets import VALIDATION_SET, ParitySet
+from lstm_parity.errors import DataError
+from lstm_parity.files import write_json, write_text
+from lstm_parity.model import build_model, keras, save_model
+from lstm_parity.training import history_csv, train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="training set folder")
     parser.add_argument("--model", type=Path, required=True, help=".keras file to write")
-    parser.add_argument("--metrics", type=Path, required=True, help="JSON of training metrics to write")
-    parser.add_argument("--history", type=Path, required=True, help="CSV training curve to write")
+    parser.add_argument("--results", type=Path, required=True, help="JSON of training metrics to write")
+    parser.add_argument("--curve", type=Path, required=True, help="CSV training curve to write")
     parser.add_argument("--timings", type=Path, help="JSON of wall-clock timings to write (for bench/)")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
     args = parser.parse_args(argv)
@@ -190,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(cfg.units)
     result = train(model, data, validation, cfg)
     save_model(model, args.model)
-    write_json(args.metrics, result.metrics())
-    write_text(args.history, history_csv(result.history))
+    write_json(args.results, result.metrics())
+    write_text(args.curve, history_csv(result.history))
     if args.timings:
         write_json(args.timings, {"fit_seconds": round(result.fit_seconds, 3)})
     print(f"trained {result.steps} steps ({result.epochs} epochs) in {result.fit_seconds:.1f} s; validation "

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.env import child_env
+from lstm_parity.processes import child_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 # What a repository of the project needs: code, pipeline, params and DVC's config (never data or models).
-PROJECT_FILES = ["stages", "dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config",
+PROJECT_FILES = ["lstm_parity", "stages", "dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config",
                  ".dvc/.gitignore", "pyproject.toml"]
 
 # Small enough for seconds per stage, big enough that the model learns.
@@ -30,7 +30,7 @@ TINY = {
 
 
 def tool_env() -> dict:
-    """The environment for the dvc CLI and stage commands: see tools.env.child_env."""
+    """The environment for the dvc CLI and stage commands: see lstm_parity.processes.child_env."""
     return child_env()
 
 
@@ -44,10 +44,20 @@ def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedP
 def run_stage(module: str, *args: str, cwd: Path = PROJECT, check: bool = False,
               stdin: str | None = None) -> subprocess.CompletedProcess:
     """`python -m stages.<module> ARGS` as its own process, as dvc.yaml runs it; output captured."""
-    result = subprocess.run([sys.executable, "-m", f"stages.{module}", *args], cwd=cwd, env=tool_env(),
-                            capture_output=True, text=True, input=stdin)
+    return _run_python(["-m", f"stages.{module}", *args], cwd, check, stdin)
+
+
+def run_command(command: str, *args: str, cwd: Path = PROJECT, check: bool = False,
+                stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`lstm-parity COMMAND ARGS` (as `python -m lstm_parity`) as its own process; output captured."""
+    return _run_python(["-m", "lstm_parity", command, *args], cwd, check, stdin)
+
+
+def _run_python(args: list[str], cwd: Path, check: bool, stdin: str | None) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, *args], cwd=cwd, env=tool_env(), capture_output=True, text=True,
+                            input=stdin)
     if check and result.returncode != 0:
-        raise AssertionError(f"stages.{module} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"python {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
 
 
@@ -138,8 +148,8 @@ def repo(reproduced, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """Tiny params, their training set, and the train stage run twice (a/ and b/) as separate processes."""
-    from stages.generate import generate_set
-    from stages.parity import STREAM_TRAIN
+    from lstm_parity.generation import generate_set
+    from lstm_parity.parity import STREAM_TRAIN
 
     root = tmp_path_factory.mktemp("tiny")
     write_params(root, TINY)
@@ -147,6 +157,6 @@ def tiny_run(tmp_path_factory) -> Path:
     generate_set(root / "train", d["count"], d["seq_len"], d["seed"], STREAM_TRAIN, d["validation_count"])
     for name in ("a", "b"):
         run_stage("train", "--params", str(root / "params.yaml"), "--data", str(root / "train"),
-                  "--model", str(root / name / "model.keras"), "--metrics", str(root / name / "train.json"),
-                  "--history", str(root / name / "curve.csv"), check=True)
+                  "--model", str(root / name / "model.keras"), "--results", str(root / name / "train.json"),
+                  "--curve", str(root / name / "curve.csv"), check=True)
     return root

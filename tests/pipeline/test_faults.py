@@ -10,14 +10,23 @@ import time
 import numpy as np
 import pytest
 
-from stages.files import TMP_PREFIX
-from tests.conftest import dvc, ran_stages, read_params, run_stage, set_param, snapshot, tool_env, write_params
+from lstm_parity.files import TMP_PREFIX
+from tests.conftest import (
+    dvc,
+    ran_stages,
+    read_params,
+    run_command,
+    run_stage,
+    set_param,
+    snapshot,
+    tool_env,
+    write_params,
+)
 
 pytestmark = pytest.mark.pipeline
 
 OUTPUTS = ("data", "models", "results", "metrics", "plots")
-EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths",
-                 "--automaton", "results/automaton.json", "--states", "results/states.npz")
+EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -90,7 +99,7 @@ def test_damaged_input_names_the_file(repo):
     bits.chmod(0o644)
     bits.write_bytes(bits.read_bytes()[:-10])
     before = (repo / "results/eval.json").read_bytes()
-    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "results/eval.json", "--plot",
+    result = run_stage("evaluate", *EVALUATE_ARGS, "--results", "results/eval.json", "--plot",
                        "results/accuracy_by_length.json", cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: data/heldout/bits.npy: ")
@@ -104,19 +113,19 @@ def test_values_other_than_bits_are_refused(repo):
     bits[3, 3] = 7
     path.chmod(0o644)
     np.save(path, bits)
-    result = run_stage("evaluate", *EVALUATE_ARGS, "--metrics", "/dev/null", "--plot", "/dev/null", cwd=repo)
+    result = run_stage("evaluate", *EVALUATE_ARGS, "--results", "/dev/null", "--plot", "/dev/null", cwd=repo)
     assert result.returncode == 2
     assert "error: data/lengths/16/bits.npy: holds values other than 0 and 1" in result.stderr
 
 
 def test_predict_refuses_a_file_that_is_not_a_model(repo):
     (repo / "fake.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    result = run_stage("predict", "101", "--model", "fake.keras", cwd=repo)
+    result = run_command("predict", "101", "--model", "fake.keras", cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: fake.keras: not a Keras .keras model file"]
 
 
 def test_predict_uses_the_model_dvc_yaml_declares(repo):
-    result = run_stage("predict", "0110", cwd=repo)
+    result = run_command("predict", "0110", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "actual:     0" in result.stdout

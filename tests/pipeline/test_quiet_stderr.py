@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, dvc, make_repo, run_stage
+from tests.conftest import TINY, dvc, make_repo, run_command
 
 pytestmark = pytest.mark.pipeline
 
@@ -29,7 +29,7 @@ def test_repro_writes_nothing_to_stderr(repo_as_user):
 
 def test_predict_writes_nothing_to_stderr(repo_as_user):
     repo, _ = repo_as_user
-    result = run_stage("predict", "1011", cwd=repo)
+    result = run_command("predict", "1011", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "prediction: 1" in result.stdout
     assert result.stderr == ""
@@ -39,6 +39,6 @@ def test_a_real_error_still_reaches_stderr_as_one_line(repo_as_user, tmp_path):
     repo, _ = repo_as_user
     not_a_model = tmp_path / "model.keras"
     not_a_model.write_bytes(b"not a zip file")
-    result = run_stage("predict", "1011", "--model", str(not_a_model), cwd=repo)
+    result = run_command("predict", "1011", "--model", str(not_a_model), cwd=repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {not_a_model}: not a Keras .keras model file"]

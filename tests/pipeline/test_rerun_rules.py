@@ -28,7 +28,7 @@ def repro(repo, key=None, value=None):
 
 def test_train_param_retrains_and_reevaluates_without_touching_data(repo):
     before, after, ran = repro(repo, "train.epochs", 3)
-    assert ran == ["check_params", "train", "evaluate", "report"]
+    assert ran == ["check_params", "train", "evaluate", "explain", "report"]
     assert not changed(before, after, "data/")
     assert changed(before, after, "models/model.keras")
     assert changed(before, after, "metrics/eval.json")
@@ -57,6 +57,16 @@ def test_new_length_adds_its_set_keeps_the_others_bytes_and_reevaluates(repo):
     assert {k.split("/")[2] for k in changed(before, after, "data/", content_only=True)} == {"20"}
     assert not changed(before, after, "models/")
     assert json.loads((repo / "metrics/eval.json").read_text())["length_20"]["length"] == 20
+
+
+def test_explain_param_reruns_only_explain_and_its_figures(repo):
+    """What the model learned is read apart from how it scores: an explain.* edit neither retrains nor
+    evaluates the lengths again."""
+    before, after, ran = repro(repo, "explain.seed", 1)
+    assert ran == ["check_params", "explain", "report"]
+    assert not changed(before, after, "data/") and not changed(before, after, "models/")
+    assert not changed(before, after, "metrics/eval.json", content_only=True)  # report copies it again, same bytes
+    assert changed(before, after, "plots/state_projection.png", content_only=True)
 
 
 def test_removed_length_leaves_nothing_behind(repo):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.sweep import grid_points, parse_grid, point_name, shard
-from tests.conftest import dvc, git, run, run_stage, tool_env
+from lstm_parity.sweep.grid import grid_points, parse_grid, point_name, shard
+from tests.conftest import dvc, git, run, run_command, tool_env
 
 pytestmark = pytest.mark.pipeline
 
@@ -29,7 +29,7 @@ def machine(origin: Path, path: Path, endpoint: str) -> Path:
 
 
 def sweep(clone: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "stages.sweep", *args, "--grid", "sweeps/tiny.yaml"],
+    return subprocess.Popen([sys.executable, "-m", "lstm_parity", "sweep", *args, "--grid", "sweeps/tiny.yaml"],
                             cwd=clone, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
 
@@ -75,7 +75,7 @@ def test_sweep_over_two_machines_survives_a_killed_worker(repo, s3_remote, tmp_p
     assert sorted(exp_refs(origin)) == sorted(names)  # every point once: none lost, none twice
 
     collector = machine(origin, tmp_path / "collector", s3_remote.endpoint)
-    shown = run_stage("sweep", "collect", "--grid", "sweeps/tiny.yaml", "--json", str(tmp_path / "points.json"),
+    shown = run_command("sweep", "collect", "--grid", "sweeps/tiny.yaml", "--json", str(tmp_path / "points.json"),
                       cwd=collector)
     assert shown.returncode == 0, shown.stdout + shown.stderr
     lines = shown.stdout.splitlines()

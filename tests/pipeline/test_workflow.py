@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.conftest import dvc, exp_rows, git, ran_stages, run, run_stage, set_param, snapshot
+from tests.conftest import dvc, exp_rows, git, ran_stages, run, run_command, set_param, snapshot
 
 pytestmark = pytest.mark.pipeline
 
@@ -92,7 +92,7 @@ def test_push_then_pull_in_a_fresh_clone_needs_no_rerun(repo, tmp_path):
     dvc(clone, "pull")
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     assert ran_stages(dvc(clone, "repro")) == []
-    predicted = run_stage("predict", "1101", cwd=clone)
+    predicted = run_command("predict", "1101", cwd=clone)
     assert predicted.returncode == 0 and "actual:     1" in predicted.stdout
     # The model is a declared artifact: register a version (a GTO git tag), then fetch it by name from
     # the repository and its remote.

@@ -1,16 +1,12 @@
 """The automaton's pure parts on arrays whose answer is known, and recording on a real Keras model."""
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from stages import automaton
-from stages.parity import running_parity
-from stages.states import project_2d
+from lstm_parity import automaton
+from lstm_parity.parity import running_parity
+from lstm_parity.states import project_2d
 
 
 def parity_walk(count: int, length: int, rng: np.random.Generator, phases: int = 2):
@@ -66,14 +62,16 @@ def test_projection_keeps_the_main_axes():
 
 @pytest.fixture(scope="module")
 def model():
-    from stages.model import build_model, keras
+    from lstm_parity.model import build_model, keras
 
     keras.utils.set_random_seed(4)
     return build_model(2)
 
 
 def test_recorded_states_and_extraction_on_a_real_model(model):
-    trajectories = automaton.random_trajectories(model, 12, 30, np.random.default_rng(0))
+    from lstm_parity.inference import random_trajectories
+
+    trajectories = random_trajectories(model, 12, 30, np.random.default_rng(0))
     assert trajectories.states.shape == (12, 30, 4)
     probabilities = np.asarray(model.predict_on_batch(trajectories.bits))
     np.testing.assert_array_equal(trajectories.predicted, probabilities.argmax(axis=-1))
@@ -81,23 +79,3 @@ def test_recorded_states_and_extraction_on_a_real_model(model):
     assert len(centres) == machine.size and minimal.size <= machine.size
     assert np.all(minimal.answer_purity == 1)  # states are split by the model's answer before clustering
     assert minimal.counts.sum() == 12 * 29
-
-
-def test_plots_are_byte_deterministic(model, tmp_path):
-    from stages import state_plots
-
-    trajectories = automaton.random_trajectories(model, 12, 30, np.random.default_rng(0))
-    projection = project_2d(trajectories.states)
-    digests = set()
-    for name in ("a", "b"):
-        state_plots.plot_state_along_sequence(trajectories, tmp_path / f"{name}_sequence.png")
-        state_plots.plot_state_projection(projection, trajectories.parity, tmp_path / f"{name}_projection.png")
-        digests.add(tuple(hashlib.sha256((tmp_path / f"{name}_{kind}.png").read_bytes()).hexdigest()
-                          for kind in ("sequence", "projection")))
-    assert len(digests) == 1
-    assert not list(tmp_path.glob(".tmp-*"))
-
-
-def test_state_plots_do_not_import_keras():
-    code = "import sys, stages.state_plots; assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)

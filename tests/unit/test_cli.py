@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from stages import cli
-from stages.errors import DataError, ParamsError, UsageError
+from lstm_parity import cli
+from lstm_parity.errors import DataError, ParamsError, UsageError
 
 
 @pytest.mark.parametrize("error", [ParamsError("params.yaml: bad"), DataError("x.npy: bad"), UsageError("bad")])

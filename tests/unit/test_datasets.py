@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from stages.datasets import BITS_FILE, TARGETS_FILE, NpyRows, NpyWriter, ParitySet
-from stages.errors import DataError
-from stages.parity import running_parity
+from lstm_parity.datasets import BITS_FILE, TARGETS_FILE, NpyRows, NpyWriter, ParitySet
+from lstm_parity.errors import DataError
+from lstm_parity.parity import running_parity
 
 bit_arrays = arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 60)), elements=st.integers(0, 1))
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from stages.files import TMP_PREFIX, atomic_path, write_json
+from lstm_parity.files import TMP_PREFIX, atomic_path, write_json
 
 
 def test_atomic_path_keeps_old_file_when_writer_fails(tmp_path):

@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stages import inference
-from stages.parity import PAD, pad_after, running_parity
+from lstm_parity import inference
+from lstm_parity.parity import PAD, pad_after, running_parity
 
 COUNT, LENGTH, SEGMENT = 23, 45, 16  # segments that do not divide the length, with PAD filling the last
 
 
 @pytest.fixture(scope="module")
 def model():
-    from stages.model import build_model, keras
+    from lstm_parity.model import build_model, keras
 
     keras.utils.set_random_seed(3)
     return build_model(4)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stages.metrics import (
+from lstm_parity.metrics import (
     answer_confidence,
     answer_correct,
     final_step_confidence,
@@ -11,7 +11,7 @@ from stages.metrics import (
     rounded,
     step_correct,
 )
-from stages.parity import PAD, pad_after, running_parity, sequence_lengths
+from lstm_parity.parity import PAD, pad_after, running_parity, sequence_lengths
 
 
 def answers(targets: np.ndarray, sure: float = 0.9) -> np.ndarray:

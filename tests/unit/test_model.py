@@ -7,9 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from stages import params, parity
-from stages.datasets import ParitySet
-from stages.errors import DataError
+from lstm_parity import params, parity
+from lstm_parity.datasets import ParitySet
+from lstm_parity.errors import DataError
 from stages.generate import generate_set
 from stages.train import train
 from tests.conftest import TINY
@@ -18,7 +18,7 @@ from tests.conftest import TINY
 @pytest.fixture(scope="module")
 def varying_model(tmp_path_factory):
     """A tiny model trained on varying lengths with final-only supervision (whether it learns or not)."""
-    from stages.model import build_model, keras
+    from lstm_parity.model import build_model, keras
 
     root = tmp_path_factory.mktemp("varying")
     cfg = params.parse({**TINY, "data": {**TINY["data"], "min_len": 2}})
@@ -53,7 +53,7 @@ def test_padding_changes_nothing_for_a_batch_of_mixed_lengths(varying_model):
 
 
 def test_load_model_refuses_files_that_are_not_models(tmp_path):
-    from stages.model import load_model
+    from lstm_parity.model import load_model
 
     (tmp_path / "model.keras").write_text("not a model")
     with pytest.raises(DataError, match=r"not a Keras \.keras model file"):
@@ -67,7 +67,7 @@ def test_load_model_refuses_files_that_are_not_models(tmp_path):
 def test_load_model_refuses_fixed_length_models(tmp_path):
     import keras
 
-    from stages.model import load_model
+    from lstm_parity.model import load_model
 
     fixed = keras.Sequential([keras.layers.Input((50, 2)), keras.layers.LSTM(1, return_sequences=True),
                               keras.layers.Dense(2, activation="softmax")])
@@ -77,7 +77,7 @@ def test_load_model_refuses_fixed_length_models(tmp_path):
 
 
 def test_load_model_refuses_other_architectures_by_name(tmp_path):
-    from stages.model import BitPairs, keras, load_model
+    from lstm_parity.model import BitPairs, keras, load_model
 
     gru = keras.Sequential([keras.layers.Input((None,), dtype="uint8"), BitPairs(),
                             keras.layers.GRU(2, return_sequences=True), keras.layers.Dense(2, activation="softmax")])

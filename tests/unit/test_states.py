@@ -2,15 +2,12 @@
 same states, and a damaged file named."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from stages import states
-from stages.errors import DataError
-from stages.parity import running_parity
+from lstm_parity import states
+from lstm_parity.errors import DataError
+from lstm_parity.parity import running_parity
 
 
 def fake_trajectories(count: int = 6, length: int = 9, units: int = 3) -> states.Trajectories:
@@ -53,9 +50,3 @@ def test_a_missing_or_damaged_file_is_named(tmp_path):
     np.savez(tmp_path / "part.npz", parity=np.zeros(3))
     with pytest.raises(DataError, match=r"part\.npz: missing array sequence_bits"):
         states.read_states(tmp_path / "part.npz")
-
-
-def test_the_report_side_imports_no_keras():
-    code = ("import sys, stages.report, stages.states, stages.state_plots; "
-            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,57 @@
+"""Pure numpy: the figures every stage reports, each defined once.
+
+`probabilities` are the model's (batch, time, 2) outputs, `targets` the running parity (batch, time), and
+`lengths` each row's length before its padding: a sequence's answer is read at its own last bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_parity.parity import PAD, last_steps
+
+# Digits kept in the metrics files: enough to compare versions, few enough that diffs stay readable.
+DIGITS = 6
+
+
+def answer_correct(final_probabilities: np.ndarray, final_targets: np.ndarray) -> np.ndarray:
+    """Per sequence: is the model's answer, the argmax of its (count, 2) final probabilities, the
+    sequence's parity?"""
+    return final_probabilities.argmax(axis=-1) == final_targets
+
+
+def answer_confidence(final_probabilities: np.ndarray) -> np.ndarray:
+    """Per sequence: the probability the model gives its own final answer (the post's figure)."""
+    return final_probabilities.max(axis=-1)
+
+
+def final_step_correct(probabilities: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per sequence: is the answer at its last bit (the parity of the whole sequence) right?"""
+    return answer_correct(last_steps(probabilities, lengths), last_steps(targets, lengths))
+
+
+def final_step_confidence(probabilities: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per sequence: the probability the model gives its own answer at the last bit."""
+    return answer_confidence(last_steps(probabilities, lengths))
+
+
+def step_correct(probabilities: np.ndarray, targets: np.ndarray) -> tuple[int, int]:
+    """(right answers, answers) over every position that is not padding: the running parity's accuracy."""
+    real = targets != PAD
+    return int(np.sum((probabilities.argmax(axis=-1) == targets) & real)), int(np.sum(real))
+
+
+def rounded(value: float | None) -> float | None:
+    """A figure as the metrics files keep it; None where there is none (no value, or not a number, as the
+    mean of an empty set)."""
+    if value is None or not np.isfinite(value):
+        return None
+    return round(float(value), DIGITS)
+
+
+# The reliability bar, by set: a trained model passes with final-step accuracy at least this on each.
+PASS_BAR = {"heldout": 0.999, "length_1000": 0.99}
+
+
+def passes(accuracy: dict[str, float]) -> bool:
+    """Does a model whose final-step accuracy is `accuracy[set]` on each set clear PASS_BAR?"""
+    return all(accuracy[name] >= bar for name, bar in PASS_BAR.items())

@@ -1,0 +1,60 @@
+"""What dvc.yaml and dvc.lock declare, for the commands that need it outside DVC: every path is written
+once, in dvc.yaml's `paths` vars, and each stage's command as it ran is in dvc.lock."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lstm_parity.errors import UsageError
+
+DVC_YAML = "dvc.yaml"
+DVC_LOCK = "dvc.lock"
+
+
+def _read(path: Path) -> dict:
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UsageError(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path}: not a DVC file (a mapping)")
+    return loaded
+
+
+def declared_paths(repo: Path = Path(".")) -> dict[str, str]:
+    """dvc.yaml's `paths` vars: where each stage reads and writes."""
+    path = Path(repo) / DVC_YAML
+    try:
+        return next(entry["paths"] for entry in _read(path)["vars"] if isinstance(entry, dict) and "paths" in entry)
+    except (KeyError, TypeError, StopIteration):
+        raise UsageError(f"{path}: no vars.paths mapping") from None
+
+
+def declared_path(name: str, repo: Path = Path(".")) -> Path:
+    """One of dvc.yaml's paths, e.g. declared_path("model")."""
+    paths = declared_paths(repo)
+    if name not in paths:
+        raise UsageError(f"{Path(repo) / DVC_YAML}: no vars.paths.{name}")
+    return Path(paths[name])
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    argv: list[str]       # the command dvc.lock records, variables resolved
+    reads_params: bool    # it lists params (or params.yaml) among its dependencies
+
+
+def locked_stages(repo: Path) -> list[Stage]:
+    """dvc.yaml's stages in its order (upstream first), each with the command dvc.lock records for it.
+    dvc.lock keeps entries of stages since removed from dvc.yaml: those are skipped."""
+    pipeline = _read(Path(repo) / DVC_YAML)["stages"]
+    lock = _read(Path(repo) / DVC_LOCK)["stages"]
+    missing = [name for name in pipeline if name not in lock]
+    if missing:
+        raise UsageError(f"dvc.lock has no command for {', '.join(missing)}: run `dvc repro` and commit dvc.lock")
+    return [Stage(name, shlex.split(lock[name]["cmd"]), "params" in spec or "params.yaml" in spec.get("deps", []))
+            for name, spec in pipeline.items()]

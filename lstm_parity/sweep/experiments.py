@@ -1,0 +1,100 @@
+"""A sweep spread over machines: each machine runs its share of a grid as DVC experiments and pushes them;
+anyone collects them afterwards.
+
+A point whose experiment is on the git remote is skipped, so a rerun resumes. Each experiment's data go
+to the DVC remote (with the run cache) before its git ref goes to the git remote, so a ref there always
+has its outputs. Nothing here schedules machines: a SLURM array, a Kubernetes indexed Job or a CI
+matrix starts one `run` per share.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lstm_parity.files import write_json
+from lstm_parity.sweep.grid import Grid, SweepError, grid_points, overrides, point_name, points_table, shard
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in flatten(value, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): data}
+
+
+def _call(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    try:
+        result = subprocess.run(list(args), capture_output=True, text=True)
+    except FileNotFoundError:
+        raise SweepError(f"`{args[0]}` not found: run with the project's environment active") from None
+    if check and result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else "")
+        raise SweepError(f"`{' '.join(args)}` failed: {detail}")
+    return result
+
+
+def _names(*args: str) -> set[str]:
+    return set(_call("dvc", "exp", "list", "--name-only", *args).stdout.split())
+
+
+def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: str | None) -> int:
+    remote = ["-r", dvc_remote] if dvc_remote else []
+    mine = shard(grid_points(grid), index, count)
+    done_remotely = _names(git_remote)
+    print(f"share {index}/{count}: {len(mine)} of {len(grid_points(grid))} points", flush=True)
+    for point in mine:
+        name = point_name(grid, point)
+        if name in done_remotely:
+            print(f"{name}: already on {git_remote}, skipped", flush=True)
+            continue
+        if name not in _names():  # a rerun in the same clone may have run it and died before pushing
+            _call("dvc", "exp", "run", "--pull", "-n", name, *overrides(point))
+        # Outputs and run cache first, then the git ref: a ref on the remote always has its data.
+        _call("dvc", "push", "--run-cache", *remote)
+        _call("dvc", "exp", "push", *remote, git_remote, name)
+        print(f"{name}: ran and pushed ({' '.join(overrides(point))})", flush=True)
+    return 0
+
+
+def experiments() -> dict[str, dict[str, Any]]:
+    """Every experiment in this repository, by name: its git commit, its baseline's, its params and its
+    metrics, both flattened to dotted keys (`train.units`; metrics prefixed with the file's stem,
+    `eval.heldout.accuracy`), as `dvc exp show` reads them from the experiment's commit."""
+    found: dict[str, dict[str, Any]] = {}
+    for commit in json.loads(_call("dvc", "exp", "show", "--json").stdout):
+        for exp in commit.get("experiments") or []:
+            for entry in exp["revs"]:
+                data = entry.get("data") or {}
+                params = {}
+                for content in (data.get("params") or {}).values():
+                    params.update(flatten((content or {}).get("data") or {}))
+                metrics = {}
+                for path, content in (data.get("metrics") or {}).items():
+                    metrics.update(flatten((content or {}).get("data") or {}, f"{Path(path).stem}."))
+                found[entry.get("name") or entry["rev"]] = {
+                    "rev": entry["rev"], "baseline": commit["rev"], "params": params, "metrics": metrics}
+    return found
+
+
+def collect(grid: Grid, git_remote: str, with_outputs: bool = True, json_out: Path | None = None) -> int:
+    names = [point_name(grid, point) for point in grid_points(grid)]
+    on_remote = _names(git_remote)
+    present = [name for name in names if name in on_remote]
+    if present:
+        _call("dvc", "exp", "pull", *([] if with_outputs else ["--no-cache"]), git_remote, *present)
+    found = experiments()
+    rows = {name: found[name]["metrics"] for name in names if name in found}
+    columns = sorted({c for name in present for c in rows.get(name, {})
+                      if c.startswith("eval.") and c.endswith(".accuracy") and ".buckets." not in c})
+    print(points_table(grid, rows, ["train.epochs", *columns]))
+    if json_out is not None:  # every point of the grid, in grid order, with what its experiment recorded
+        write_json(json_out, [{"name": name, "point": point, **found.get(name, {})}
+                              for point, name in zip(grid_points(grid), names, strict=True)])
+    missing = [name for name in names if name not in rows]
+    if missing:
+        print(f"missing: {len(missing)} of {len(names)} points: {' '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
