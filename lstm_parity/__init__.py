@@ -19,3 +19,15 @@ stages (stages/), the studies (studies/) and the benchmarks (bench/) call it.
     processes, provenance, markdown   running commands, what a figure was measured on, its table
     commands/    what a person types: `lstm-parity predict|sweep|params`
 """
+import importlib.util as _util
+import sys as _sys
+
+# A Python without the project's packages (its environment not active, so that `dvc repro` runs the
+# system `python`) would end every command in a ModuleNotFoundError traceback from deep inside: say so in
+# one line first. find_spec only looks the packages up; nothing is imported here.
+_MISSING = [name for name in ("numpy", "yaml", "tqdm", "keras", "matplotlib") if _util.find_spec(name) is None]
+if _MISSING:
+    _sys.stderr.write(f"error: {_sys.executable} lacks the project's packages ({', '.join(_MISSING)}); activate "
+                      f"the project's environment (. .venv/bin/activate, which the quick start makes) and run "
+                      f"again\n")
+    raise SystemExit(2)

@@ -73,6 +73,16 @@ def _fsync_tree(path: Path) -> None:
     _fsync(path)
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file a stage wrote; a missing or unreadable one is the user's to fix, by name."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; run the stage that writes it (`dvc repro`)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise DataError(f"{path}: not a readable JSON file ({error})") from None
+
+
 def write_json(path: Path, data: Any) -> None:
     """Sorted keys, indent 2 and a final newline, so diffs across versions stay readable; NaN and infinity
     are refused (they are not JSON, and DVC could not compare them)."""

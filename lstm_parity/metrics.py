@@ -55,3 +55,28 @@ PASS_BAR = {"heldout": 0.999, "length_1000": 0.99}
 def passes(accuracy: dict[str, float]) -> bool:
     """Does a model whose final-step accuracy is `accuracy[set]` on each set clear PASS_BAR?"""
     return all(accuracy[name] >= bar for name, bar in PASS_BAR.items())
+
+
+# What the metrics of record (metrics/, tracked by git, read by `dvc metrics` and `dvc exp show`) keep of
+# each stage's results (results/, cached by DVC): the figures a reader compares across versions, so that
+# `dvc metrics show` stays readable in a terminal. Constants (a set's count and length), lists (the
+# automaton's transition table) and secondary figures (step accuracy, validation figures, clusters) stay
+# in the results beside them.
+RECORD_KINDS = ("train", "eval", "automaton")
+
+
+def of_record(kind: str, results: dict) -> dict:
+    """The metrics of record of one kind of results (RECORD_KINDS)."""
+    if kind == "train":
+        return {key: results[key] for key in ("steps", "reached_target")}
+    if kind == "automaton":
+        return {key: results[key] for key in ("states", "is_parity_flip")}
+    if kind == "eval":
+        record = {}
+        for name, section in results.items():
+            record[name] = {key: section[key] for key in ("accuracy", "confidence")}
+            if "buckets" in section:
+                record[name]["buckets"] = {span: {"accuracy": bucket["accuracy"]}
+                                           for span, bucket in section["buckets"].items()}
+        return record
+    raise ValueError(f"no record for {kind!r}; the kinds are {', '.join(RECORD_KINDS)}")

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 import numpy as np
 
@@ -73,8 +74,10 @@ class StopAtTarget(keras.callbacks.Callback):
     confidence target adds a few dozen steps that make them exact there.
     """
 
-    def __init__(self, validation: ParitySet | None, steps_per_epoch: int, cfg: TrainParams):
+    def __init__(self, validation: ParitySet | None, steps_per_epoch: int, cfg: TrainParams,
+                 on_check: Sequence[Callable[[dict], None]] = ()):
         super().__init__()
+        self.on_check = tuple(on_check)  # each is called with every check's row, as it is made
         self.steps_per_epoch, self.check_every = steps_per_epoch, cfg.check_every
         self.target_accuracy, self.target_confidence = cfg.target_accuracy, cfg.target_confidence
         self.stops_early = cfg.target_accuracy is not None or cfg.target_confidence is not None
@@ -107,6 +110,35 @@ class StopAtTarget(keras.callbacks.Callback):
                 self.reached_target = True
                 self.model.stop_training = True
         self.history.append(row)
+        for report in self.on_check:
+            report(row)
+
+
+class TerminalProgress:
+    """A check's row as one line on a terminal, each overwriting the last, so a long run is not silent;
+    nothing at all when the stream is not a terminal (a log, a pipe, a test), so logs stay quiet."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.shown = stream.isatty()
+        self.width = 0
+
+    def __call__(self, row: dict) -> None:
+        if not self.shown:
+            return
+        text = f"step {row['step']} ({row['epoch']:.2f} epochs): loss {row['loss']:.4f}"
+        if "validation_final_accuracy" in row:
+            text += (f", validation accuracy {row['validation_final_accuracy']:.4f}, "
+                     f"confidence {row['validation_confidence']:.4f}")
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def close(self) -> None:
+        """End the line, so the next output starts on its own."""
+        if self.shown and self.width:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 @dataclass(frozen=True)
@@ -127,11 +159,13 @@ class TrainResult:
                 "loss": self.history[-1]["loss"] if self.history else None}
 
 
-def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg: TrainParams) -> TrainResult:
-    """Fit `model` on `data` with the recipe in cfg, checking on `validation`; the caller has seeded Keras."""
+def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg: TrainParams,
+          on_check: Sequence[Callable[[dict], None]] = ()) -> TrainResult:
+    """Fit `model` on `data` with the recipe in cfg, checking on `validation` and handing each check's row
+    to every `on_check`; the caller has seeded Keras."""
     steps_per_epoch = len(data) // cfg.batch_size  # >= 1: params reject a batch larger than data.count
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(STREAM_SHUFFLE,)))
-    stopper = StopAtTarget(validation, steps_per_epoch, cfg)
+    stopper = StopAtTarget(validation, steps_per_epoch, cfg, on_check)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
     # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);

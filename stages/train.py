@@ -16,7 +16,7 @@ from lstm_parity.datasets import VALIDATION_SET, ParitySet
 from lstm_parity.errors import DataError
 from lstm_parity.files import write_json, write_text
 from lstm_parity.model import build_model, keras, save_model
-from lstm_parity.training import history_csv, train
+from lstm_parity.training import TerminalProgress, history_csv, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)
-    result = train(model, data, validation, cfg)
+    progress = TerminalProgress(sys.stdout)
+    result = train(model, data, validation, cfg, on_check=[progress])
+    progress.close()
     save_model(model, args.model)
     write_json(args.results, result.metrics())
     write_text(args.curve, history_csv(result.history))

@@ -26,6 +26,7 @@ from lstm_parity.pipeline import declared_path
 MAX_BITS = 1_000_000
 BLOCK_BYTES = 1 << 16
 WHITESPACE = b" \t\r\n"
+PARITY_NAMES = ("even", "odd")  # the parity 0 and 1 stand for
 
 
 def read_bits(stream: BinaryIO, source: str = "the bit string") -> np.ndarray:
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "".join("01"[b] for b in bits[:80]) if len(bits) <= 80 else \
         "".join("01"[b] for b in bits[:38]) + "..." + "".join("01"[b] for b in bits[-38:])
     print(f"bits:       {text} ({len(bits)} bits)")
-    print(f"prediction: {answer}")
+    print(f"prediction: {answer} (an {PARITY_NAMES[answer]} number of 1s)")
     print(f"confidence: {confidence:.2%}")
     print(f"actual:     {actual} ({'correct' if answer == actual else 'wrong'})")
     return 0

@@ -26,7 +26,7 @@ def test_predict_command_prints_parity(tiny_run):
     result = run_command("predict", bits, "--model", str(tiny_run / "a/model.keras"))
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
-    assert lines["prediction"].strip() in {"0", "1"}
+    assert lines["prediction"].strip() in {"0 (an even number of 1s)", "1 (an odd number of 1s)"}
     assert lines["actual"].strip().startswith(str(bits.count("1") % 2))
     assert 50 <= float(lines["confidence"].strip().rstrip("%")) <= 100
 

@@ -66,11 +66,23 @@ def test_params_metrics_and_plots_diff_across_commits(repo, tmp_path):
     assert params_diff["params.yaml"]["train.epochs"] == {"old": 2, "new": 3, "diff": 1}
     metrics_diff = json.loads(dvc(repo, "metrics", "diff", "HEAD~1", "HEAD", "--json", "--all").stdout)
     assert "heldout.accuracy" in metrics_diff["metrics/eval.json"]
-    assert "epochs" in metrics_diff["metrics/train.json"]
+    assert "steps" in metrics_diff["metrics/train.json"]
     dvc(repo, "plots", "diff", "HEAD~1", "HEAD", "-o", str(tmp_path / "diff"))
     html = (tmp_path / "diff" / "index.html").read_text()
     for expected in ("training_curve", "accuracy_by_length", "HEAD~1", "HEAD", "training_curve.png"):
         assert expected in html
+
+
+def test_plots_show_leaves_git_status_clean(repo):
+    dvc(repo, "plots", "show")
+    assert (repo / "dvc_plots" / "index.html").exists()
+    assert git(repo, "status", "--porcelain").stdout == ""
+
+
+def test_metrics_show_fits_a_terminal(reproduced):
+    """The metrics of record hold the figures a reader compares; constants and lists stay in results/."""
+    table = dvc(reproduced, "metrics", "show").stdout.splitlines()
+    assert max(map(len, table)) <= 220, "\n".join(table)
 
 
 def test_plots_show_renders_curves_and_images(repo, tmp_path):
