@@ -100,6 +100,14 @@ def copy_file(source: Path, destination: Path) -> None:
         tmp.write_bytes(data)
 
 
+def copy_tree(source: Path, destination: Path) -> None:
+    """Copy the folder `source` onto `destination`, atomically: the old folder is swapped out whole."""
+    if not Path(source).is_dir():
+        raise DataError(f"{source}: folder not found; run the stage that writes it (`dvc repro`)")
+    with atomic_path(destination) as tmp:
+        shutil.copytree(source, tmp)
+
+
 def write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

@@ -2,6 +2,7 @@
 once, in dvc.yaml's `paths` vars, and each stage's command as it ran is in dvc.lock."""
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,37 @@ def declared_path(name: str, repo: Path = Path(".")) -> Path:
     if name not in paths:
         raise UsageError(f"{Path(repo) / DVC_YAML}: no vars.paths.{name}")
     return Path(paths[name])
+
+
+_PATH_VAR = re.compile(r"\$\{paths\.(\w+)\}")
+
+
+def _resolve(text: str, paths: dict[str, str], where: Path) -> str:
+    """`${paths.name}` in a dvc.yaml string replaced by that path, as DVC interpolates it."""
+    def path(match: re.Match) -> str:
+        if match.group(1) not in paths:
+            raise UsageError(f"{where}: no vars.paths.{match.group(1)}")
+        return paths[match.group(1)]
+
+    return _PATH_VAR.sub(path, text)
+
+
+def declared_plots(repo: Path = Path(".")) -> dict[str, dict]:
+    """dvc.yaml's top-level plots that DVC draws from data (an id, a template and its x and y), by id,
+    with `${paths.*}` resolved: {id: {"template": ..., "x": ..., "y": {file: field or [fields]}, ...}}."""
+    where = Path(repo) / DVC_YAML
+    paths = declared_paths(repo)
+    found = {}
+    for entry in _read(where).get("plots", []):
+        if not isinstance(entry, dict):
+            continue
+        for plot_id, definition in entry.items():
+            if isinstance(definition, dict) and isinstance(definition.get("y"), dict):
+                found[plot_id] = {**{key: _resolve(value, paths, where) if isinstance(value, str) else value
+                                     for key, value in definition.items() if key != "y"},
+                                  "y": {_resolve(name, paths, where): fields
+                                        for name, fields in definition["y"].items()}}
+    return found
 
 
 @dataclass(frozen=True)

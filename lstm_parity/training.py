@@ -5,11 +5,10 @@ Batches stream from disk in shuffled blocks, so memory does not grow with data.c
 """
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -67,8 +66,9 @@ def reached(value: float, target: float | None) -> bool:
 
 class StopAtTarget(keras.callbacks.Callback):
     """Every `check_every` batches, and at the end of each epoch, measure final-step accuracy and
-    confidence on the validation set and add a row to `history`; stop training once both reach their
-    targets (a None target is always reached; both None: never stop early).
+    confidence on the validation set into a row (step, epoch, loss, validation figures), handed to every
+    `on_check`; stop training once both reach their targets (a None target is always reached; both None:
+    never stop early).
 
     Stopping at the first accurate check leaves models that slip on much longer sequences; the
     confidence target adds a few dozen steps that make them exact there.
@@ -90,7 +90,6 @@ class StopAtTarget(keras.callbacks.Callback):
         self.accuracy: float | None = None
         self.confidence: float | None = None
         self.reached_target = False
-        self.history: list[dict] = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
@@ -109,7 +108,6 @@ class StopAtTarget(keras.callbacks.Callback):
                     and reached(self.confidence, self.target_confidence):
                 self.reached_target = True
                 self.model.stop_training = True
-        self.history.append(row)
         for report in self.on_check:
             report(row)
 
@@ -141,6 +139,35 @@ class TerminalProgress:
             self.stream.flush()
 
 
+class LiveLog:
+    """Each check through dvclive into `folder`, so that DVC's tools (`dvc exp show`, `dvc plots`, VS Code,
+    Studio) show a run while it trains: plots/metrics/<figure>.tsv gains a row per check (the training
+    curve by step) and metrics.json holds the step reached, then the outcome (reached_target), as the
+    training metrics of record. The curve's figures stay out of metrics.json, which `dvc metrics show`
+    lists beside every other file's: its table stays readable. No timestamps (the same run gives the
+    same bytes), and dvclive neither commits nor edits dvc.yaml: the pipeline declares the files."""
+
+    FIGURES = ("loss", "validation_final_accuracy", "validation_confidence")
+
+    def __init__(self, folder: Path):
+        from dvclive import Live  # imported here: only training logs
+
+        self.live = Live(dir=str(folder), save_dvc_exp=False, dvcyaml=None, report=None)
+
+    def __call__(self, row: dict) -> None:
+        self.live.step = row["step"]
+        for figure in self.FIGURES:
+            if figure in row:
+                self.live.log_metric(figure, row[figure])
+                del self.live.summary[figure]  # on the curve only (log_metric puts it in the summary too)
+        self.live.next_step()
+
+    def close(self, reached_target: bool) -> None:
+        """The outcome beside the last check's figures, and dvclive's own ending."""
+        self.live.summary["reached_target"] = reached_target
+        self.live.end()
+
+
 @dataclass(frozen=True)
 class TrainResult:
     steps: int
@@ -148,15 +175,7 @@ class TrainResult:
     reached_target: bool
     validation_accuracy: float | None
     validation_confidence: float | None
-    history: list[dict]
     fit_seconds: float
-
-    def metrics(self) -> dict:
-        """What metrics/train.json holds: no timings, so the same run gives the same bytes."""
-        return {"steps": self.steps, "epochs": self.epochs, "reached_target": self.reached_target,
-                "validation_final_accuracy": self.validation_accuracy,
-                "validation_confidence": self.validation_confidence,
-                "loss": self.history[-1]["loss"] if self.history else None}
 
 
 def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg: TrainParams,
@@ -176,17 +195,7 @@ def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg
               steps_per_epoch=steps_per_epoch, verbose=0, callbacks=[stopper])
     return TrainResult(steps=stopper.steps, epochs=round(stopper.steps / steps_per_epoch, 4),
                        reached_target=stopper.reached_target, validation_accuracy=rounded(stopper.accuracy),
-                       validation_confidence=rounded(stopper.confidence), history=stopper.history,
-                       fit_seconds=time.perf_counter() - started)
-
-
-def history_csv(history: list[dict]) -> str:
-    out = io.StringIO()
-    columns = list(history[0]) if history else ["step", "epoch", "loss", "accuracy"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(history)
-    return out.getvalue()
+                       validation_confidence=rounded(stopper.confidence), fit_seconds=time.perf_counter() - started)
 
 
 def _enable_op_determinism() -> None:

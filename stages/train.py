@@ -1,9 +1,11 @@
-"""Stage: train the LSTM on the training set; write the model, its training metrics and its curve.
+"""Stage: train the LSTM on the training set; write the model and its training log.
 
 Reads the training set folder (bits.npy, targets.npy, and the validation/ set beside them) and the
-train.* params (their meanings: lstm_parity/params.py). Writes the .keras model, a JSON of training
-metrics and a CSV curve (one row per validation check), all cached by DVC; the report stage copies the
-last two into metrics/ for git.
+train.* params (their meanings: lstm_parity/params.py). Writes the .keras model, cached by DVC, and logs
+every validation check through dvclive into the live folder (the training metrics of record and the
+curve by step, which the report stage owns in git): DVC's tools show the run there while it trains.
+When training ends the log is copied into the results folder, cached by DVC, so that a machine that
+restores this stage from a shared run cache gets it too (the report stage writes the live folder from it).
 """
 from __future__ import annotations
 
@@ -14,17 +16,17 @@ from pathlib import Path
 from lstm_parity import cli, params
 from lstm_parity.datasets import VALIDATION_SET, ParitySet
 from lstm_parity.errors import DataError
-from lstm_parity.files import write_json, write_text
+from lstm_parity.files import copy_tree, write_json
 from lstm_parity.model import build_model, keras, save_model
-from lstm_parity.training import TerminalProgress, history_csv, train
+from lstm_parity.training import LiveLog, TerminalProgress, train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="training set folder")
     parser.add_argument("--model", type=Path, required=True, help=".keras file to write")
-    parser.add_argument("--results", type=Path, required=True, help="JSON of training metrics to write")
-    parser.add_argument("--curve", type=Path, required=True, help="CSV training curve to write")
+    parser.add_argument("--live", type=Path, required=True, help="folder of the log written at every check")
+    parser.add_argument("--results", type=Path, required=True, help="folder to copy the log into at the end")
     parser.add_argument("--timings", type=Path, help="JSON of wall-clock timings to write (for bench/)")
     parser.add_argument("--params", type=Path, default=params.PARAMS_FILE)
     args = parser.parse_args(argv)
@@ -38,12 +40,12 @@ def main(argv: list[str] | None = None) -> int:
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)
-    progress = TerminalProgress(sys.stdout)
-    result = train(model, data, validation, cfg, on_check=[progress])
+    progress, log = TerminalProgress(sys.stdout), LiveLog(args.live)
+    result = train(model, data, validation, cfg, on_check=[progress, log])
     progress.close()
+    log.close(result.reached_target)
     save_model(model, args.model)
-    write_json(args.results, result.metrics())
-    write_text(args.curve, history_csv(result.history))
+    copy_tree(args.live, args.results)
     if args.timings:
         write_json(args.timings, {"fit_seconds": round(result.fit_seconds, 3)})
     print(f"trained {result.steps} steps ({result.epochs} epochs) in {result.fit_seconds:.1f} s; validation "

@@ -1,1 +1,2 @@
-"""Figures drawn as PNG images: one writer (png), the run's results (results), the LSTM's states (states)."""
+"""Figures drawn as PNG images: dvc.yaml's plots from their templates (vega), the LSTM's states (states), one
+matplotlib writer (png)."""

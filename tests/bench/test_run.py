@@ -98,7 +98,7 @@ def test_scale_sums_up_memory_from_the_points():
 def test_pipeline_stages_follow_dvc_yaml_with_dvc_lock_commands():
     stages = locked_stages(PROJECT)
     assert [s.name for s in stages] == ["check_params", "generate_train", "generate_heldout", "generate_lengths",
-                                        "train", "evaluate", "explain", "report"]
+                                        "train", "evaluate", "explain", "report", "plots_page"]
     train = next(s for s in stages if s.name == "train")
     assert bench.stage_argv(train, PROJECT / "p.yaml", PROJECT / "t.json")[-4:] == [
         "--params", str(PROJECT / "p.yaml"), "--timings", str(PROJECT / "t.json")]

@@ -91,7 +91,7 @@ def stage_arguments(root: Path, tiny_run: Path) -> dict[str, list[str]]:
         "generate_heldout": ["heldout", "--out", str(root / "heldout")],
         "generate_lengths": ["lengths", "--out", str(root / "lengths")],
         "train": ["--data", str(tiny_run / "train"), "--model", str(root / "model.keras"),
-                  "--results", str(root / "train.json"), "--curve", str(root / "curve.csv")],
+                  "--live", str(root / "live"), "--results", str(root / "results")],
         "evaluate": ["--model", str(model), "--heldout", str(root / "heldout"), "--lengths",
                      str(root / "lengths"), "--results", str(root / "eval.json"), "--plot", str(root / "plot.json")],
         "explain": ["--model", str(model), "--automaton", str(root / "automaton.json"),

@@ -1,6 +1,7 @@
 """The train stage: deterministic training, and a curve row per validation check."""
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -11,24 +12,33 @@ from pathlib import Path
 from tests.conftest import PROJECT, TINY, tool_env
 
 
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
 def test_training_is_deterministic(tiny_run):
-    """Same params, same machine: byte-identical model file, training metrics and curve."""
-    for name in ("model.keras", "train.json", "curve.csv"):
-        assert (tiny_run / "a" / name).read_bytes() == (tiny_run / "b" / name).read_bytes(), name
+    """Same params, same machine: byte-identical model file and training log (no timestamps in it)."""
+    assert (tiny_run / "a/model.keras").read_bytes() == (tiny_run / "b/model.keras").read_bytes()
+    assert files(tiny_run / "a/live") == files(tiny_run / "b/live")
+    assert files(tiny_run / "a/results") == files(tiny_run / "a/live")  # the copy DVC caches
 
 
-def test_curve_has_a_row_per_check(tiny_run):
-    lines = (tiny_run / "a/curve.csv").read_text().splitlines()
-    assert lines[0] == "step,epoch,loss,accuracy,validation_final_accuracy,validation_confidence"
+def test_the_log_has_a_row_per_check_and_the_outcome(tiny_run):
+    """dvclive's step files: one row per validation check, by step; its metrics.json: the last step and
+    whether training reached its target, the training metrics of record."""
     steps_per_epoch = TINY["data"]["count"] // TINY["train"]["batch_size"]
-    assert float(lines[-1].split(",")[1]) == TINY["train"]["epochs"]
-    assert len(lines) - 1 == TINY["train"]["epochs"] * -(-steps_per_epoch // TINY["train"]["check_every"])
+    checks = TINY["train"]["epochs"] * -(-steps_per_epoch // TINY["train"]["check_every"])
+    for figure in ("loss", "validation_final_accuracy", "validation_confidence"):
+        lines = (tiny_run / f"a/live/plots/metrics/{figure}.tsv").read_text().splitlines()
+        assert lines[0] == f"step\t{figure}" and len(lines) - 1 == checks
+    record = json.loads((tiny_run / "a/live/metrics.json").read_text())
+    assert record == {"step": TINY["train"]["epochs"] * steps_per_epoch, "reached_target": False}
 
 
 def run_train_on(tiny_run: Path, out: Path, stdout) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "stages.train", "--params", str(tiny_run / "params.yaml"),
                              "--data", str(tiny_run / "train"), "--model", str(out / "model.keras"),
-                             "--results", str(out / "train.json"), "--curve", str(out / "curve.csv")],
+                             "--live", str(out / "live"), "--results", str(out / "results")],
                             cwd=PROJECT, env=tool_env(), stdout=stdout, stderr=subprocess.PIPE)
 
 
@@ -49,7 +59,7 @@ def test_progress_shows_on_a_terminal_and_not_in_a_log(tiny_run, tmp_path):
         shown += chunk
     os.close(leader)
     assert process.wait() == 0, process.stderr.read()
-    text = shown.decode()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode())  # colorama (through DVC) resets a terminal's colours
     checks = TINY["train"]["epochs"] * -(-(TINY["data"]["count"] // TINY["train"]["batch_size"])
                                          // TINY["train"]["check_every"])
     assert text.count("\rstep ") == checks and "validation accuracy" in text  # (the pty writes \n as \r\n)

@@ -12,10 +12,10 @@ from tests.conftest import PROJECT
 KERAS_FREE = [
     "lstm_parity.params", "lstm_parity.parity", "lstm_parity.datasets", "lstm_parity.generation",
     "lstm_parity.files", "lstm_parity.errors", "lstm_parity.cli", "lstm_parity.metrics", "lstm_parity.automaton",
-    "lstm_parity.states", "lstm_parity.figures.results", "lstm_parity.figures.states", "lstm_parity.pipeline",
+    "lstm_parity.states", "lstm_parity.figures.vega", "lstm_parity.figures.states", "lstm_parity.pipeline",
     "lstm_parity.sweep.grid", "lstm_parity.sweep.experiments", "lstm_parity.sweep.local", "lstm_parity.commands",
     "lstm_parity.commands.params_table", "lstm_parity.commands.sweep", "lstm_parity.commands.predict",
-    "stages.check_params", "stages.generate", "stages.evaluate", "stages.explain", "stages.report",
+    "stages.check_params", "stages.generate", "stages.evaluate", "stages.explain", "stages.report", "stages.plots_page",
 ]
 
 
