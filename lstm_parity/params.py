@@ -110,7 +110,7 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class ExplainParams:
-    count: int = param(_positive, "random sequences whose LSTM states the evaluate stage records, to read "
+    count: int = param(_positive, "random sequences whose LSTM states the explain stage records, to read "
                                   "the model's automaton off them and project them to 2-D")
     length: int = param(_two_or_more, "bits in each of them (the first is the one the state figure follows)")
     seed: int = param(_seed, "seed of those sequences and of the clustering")

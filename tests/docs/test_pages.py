@@ -24,7 +24,9 @@ Outside those blocks, no page names a commit.
 
 To re-record a session after a change of behaviour that is meant:
     python -m tests.docs.test_pages docs/predict.md predict
-prints what a fresh clone prints for that session's commands, to paste into the page (trim with `...`).
+prints what a fresh clone prints for that session's commands, to paste into the page (trim with `...`);
+    python -m tests.docs.test_pages --generated
+writes every generated block anew from its command's output.
 """
 from __future__ import annotations
 
@@ -235,8 +237,21 @@ def test_blocks_parse_from_text():
     assert block.steps == [Step("echo hi", ["hi"]), Step("true", [])]
 
 
+def regenerate(page: Path) -> None:
+    """Write each generated block of `page` anew from its command's output, run in the project."""
+    def block(match: re.Match) -> str:
+        printed = subprocess.run(["bash", "-c", match.group("command")], cwd=PROJECT, env=tool_env(),
+                                 capture_output=True, text=True, check=True).stdout
+        return f"<!-- generated: {match.group('command')} -->\n{printed}<!-- end generated -->"
+
+    page.write_text(GENERATED.sub(block, page.read_text()))
+
+
 if __name__ == "__main__":
-    # `python -m tests.docs.test_pages PAGE SESSION`: what a fresh clone prints for that session's commands.
-    with tempfile.TemporaryDirectory() as scratch:
-        for step, actual in replay(PROJECT / sys.argv[1], sys.argv[2], Path(scratch), None):
-            print("\n".join([f"$ {step.command}", *actual]), flush=True)
+    if sys.argv[1:] == ["--generated"]:  # every generated block of every page, anew
+        for page in PAGES:
+            regenerate(page)
+    else:  # PAGE SESSION: what a fresh clone prints for that session's commands
+        with tempfile.TemporaryDirectory() as scratch:
+            for step, actual in replay(PROJECT / sys.argv[1], sys.argv[2], Path(scratch), None):
+                print("\n".join([f"$ {step.command}", *actual]), flush=True)
