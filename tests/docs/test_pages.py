@@ -25,6 +25,8 @@ Outside those blocks, no page names a commit.
 To re-record a session after a change of behaviour that is meant:
     python -m tests.docs.test_pages docs/predict.md predict
 prints what a fresh clone prints for that session's commands, to paste into the page (trim with `...`);
+    python -m tests.docs.test_pages --record docs/predict.md predict
+writes it into the page's blocks of that session itself;
     python -m tests.docs.test_pages --generated
 writes every generated block anew from its command's output.
 """
@@ -237,12 +239,35 @@ def test_blocks_parse_from_text():
     assert block.steps == [Step("echo hi", ["hi"]), Step("true", [])]
 
 
+def record(page: Path, session: str) -> None:
+    """Write into `page` what a fresh clone prints now for each command of `session`, in place of what the
+    page showed (trim long outputs with `...` afterwards)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        printed = iter(list(replay(page, session, Path(scratch), None)))
+    text = page.read_text()
+
+    def block(match: re.Match) -> str:
+        if match.group("session") != session:
+            return match.group(0)
+        body = []
+        for _ in parse(match.group(0))[0].steps:
+            step, actual = next(printed)
+            body += [f"$ {step.command}", *actual]
+        head = match.group(0)[:match.start("body") - match.start()]
+        return head + "\n".join(body) + "\n```"
+
+    page.write_text(BLOCK.sub(block, text))
+
+
 def regenerate(page: Path) -> None:
     """Write each generated block of `page` anew from its command's output, run in the project."""
     def block(match: re.Match) -> str:
-        printed = subprocess.run(["bash", "-c", match.group("command")], cwd=PROJECT, env=tool_env(),
-                                 capture_output=True, text=True, check=True).stdout
-        return f"<!-- generated: {match.group('command')} -->\n{printed}<!-- end generated -->"
+        result = subprocess.run(["bash", "-c", match.group("command")], cwd=PROJECT, env=tool_env(),
+                                capture_output=True, text=True)
+        if result.returncode != 0:  # left as it was, and said
+            print(f"{page_name(page)}: `{match.group('command')}` failed:\n{result.stderr}", file=sys.stderr)
+            return match.group(0)
+        return f"<!-- generated: {match.group('command')} -->\n{result.stdout}<!-- end generated -->"
 
     page.write_text(GENERATED.sub(block, page.read_text()))
 
@@ -251,6 +276,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--generated"]:  # every generated block of every page, anew
         for page in PAGES:
             regenerate(page)
+    elif sys.argv[1] == "--record":  # --record PAGE SESSION: the page's blocks of SESSION, as printed now
+        record(PROJECT / sys.argv[2], sys.argv[3])
     else:  # PAGE SESSION: what a fresh clone prints for that session's commands
         with tempfile.TemporaryDirectory() as scratch:
             for step, actual in replay(PROJECT / sys.argv[1], sys.argv[2], Path(scratch), None):
