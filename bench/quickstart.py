@@ -72,7 +72,8 @@ def measure(suites: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="quickstart-") as scratch:
         clone = fresh_clone(PROJECT, Path(scratch) / "clone")
         env = newcomer_env(Path(scratch) / "caches")
-        lines = [timed_line(line, clone, env, tests="pytest" in line) for line in quick_start_lines(clone / "README.md")]
+        lines = [timed_line(line, clone, env, tests="pytest" in line)
+                 for line in quick_start_lines(clone / "README.md")]
         for line in lines:
             print(f"{line['wall_s']:.0f} s: {line['line']}", flush=True)
         activate = ". .venv/bin/activate && "

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from lstm_parity.errors import ParamsError
+from lstm_parity.safe_yaml import QUOTE, YamlRefused, load_yaml_file, shown
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -134,12 +135,12 @@ def _yaml_value(value: Any) -> str:
         try:
             number = float(value)
         except ValueError:
-            return repr(value)
+            return shown(value)
         written = int(number) if number.is_integer() else number
-        return f"{value!r}, which YAML reads as text, not a number: write {written}"
+        return f"{shown(value)}, which YAML reads as text, not a number: write {shown(written)}"
     if isinstance(value, list | dict):
-        return f"{value!r} (a {type(value).__name__})"
-    return repr(value)
+        return f"{shown(value)} (a {type(value).__name__})"
+    return shown(value)
 
 
 def _type_error(key: str, expected: str, value: Any) -> ParamsError:
@@ -186,8 +187,8 @@ def _check_keys(raw: Any, allowed: list[str], kind: str, where: str = "") -> Non
         raise ParamsError(f"must be a mapping with sections {', '.join(allowed)}")
     unknown = sorted(set(raw) - set(allowed), key=str)
     if unknown:
-        raise ParamsError(f"unknown {kind} {prefix}{unknown[0]}; allowed{f' in {where}' if where else ''}: "
-                          f"{', '.join(allowed)}")
+        within = f" in {where}" if where else ""
+        raise ParamsError(f"unknown {kind} {prefix}{str(unknown[0])[:QUOTE]}; allowed{within}: {', '.join(allowed)}")
     missing = [k for k in allowed if k not in raw]
     if missing:
         raise ParamsError(f"missing {kind} {prefix}{missing[0]}")
@@ -203,7 +204,7 @@ def _section(name: str, cls, raw: Any):
         value = _convert(full, hints[key], raw[key])
         problem = f.metadata["rule"](value)
         if problem:
-            raise ParamsError(f"{full} {problem}, got {raw[key]!r}")
+            raise ParamsError(f"{full} {problem}, got {shown(raw[key])}")
         values[key] = value
     return cls(**values)
 
@@ -259,18 +260,11 @@ def documented(params: Params) -> list[tuple[str, Any, str]]:
 
 
 def load(path: Path = PARAMS_FILE) -> Params:
+    """params.yaml read with a bound and the safe YAML reader (lstm_parity.safe_yaml), then checked."""
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise ParamsError(f"{path}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ParamsError(f"{path}: not UTF-8 text") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where else ""
-        raise ParamsError(f"{path}: not valid YAML{line}: {getattr(error, 'problem', error)}") from None
+        raw = load_yaml_file(Path(path))
+    except YamlRefused as error:
+        raise ParamsError(str(error)) from None
     try:
         return parse(raw)
     except ParamsError as error:

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from lstm_parity.files import write_json
-from lstm_parity.sweep.grid import Grid, SweepError, grid_points, overrides, point_name, points_table, shard
+from lstm_parity.params import PARAMS_FILE
+from lstm_parity.sweep.grid import (
+    Grid,
+    SweepError,
+    check_points,
+    grid_points,
+    overrides,
+    point_name,
+    points_table,
+    shard,
+)
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -36,33 +46,60 @@ def _call(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
-def _names(*args: str) -> set[str]:
-    return set(_call("dvc", "exp", "list", "--name-only", *args).stdout.split())
+def metric_prefix(path: str) -> str:
+    """A metrics file's prefix in flattened keys: its path less `metrics/`, the suffix and a dvclive
+    folder's own file name (metrics/eval.json -> eval, metrics/train/metrics.json -> train)."""
+    parts = list(Path(path).with_suffix("").parts)
+    if parts and parts[0] == "metrics":
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-1] == "metrics":
+        parts = parts[:-1]
+    return ".".join(parts) + "."
 
 
-def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: str | None) -> int:
+def _experiment_commits(remote: str | None = None) -> dict[str, str]:
+    """Experiment name -> commit, in this repository or on a git remote."""
+    if remote is None:
+        lines = _call("git", "for-each-ref", "--format=%(objectname) %(refname)", "refs/exps").stdout.splitlines()
+    else:
+        lines = _call("git", "ls-remote", remote, "refs/exps/*").stdout.splitlines()
+    return {ref.rsplit("/", 1)[1]: commit for commit, ref in (line.split() for line in lines)}
+
+
+def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: str | None,
+              params_file: Path = PARAMS_FILE) -> int:
+    """Run this machine's share of the grid, each point as a named experiment, and push each as it ends.
+    The share's points are checked first, so a bad value stops it before anything runs."""
     remote = ["-r", dvc_remote] if dvc_remote else []
-    mine = shard(grid_points(grid), index, count)
-    done_remotely = _names(git_remote)
-    print(f"share {index}/{count}: {len(mine)} of {len(grid_points(grid))} points", flush=True)
+    points = grid_points(grid)
+    mine = shard(points, index, count)
+    check_points(grid, mine, params_file)
+    done_remotely = _experiment_commits(git_remote)
+    print(f"share {index}/{count}: {len(mine)} of {len(points)} points", flush=True)
     for point in mine:
         name = point_name(grid, point)
         if name in done_remotely:
             print(f"{name}: already on {git_remote}, skipped", flush=True)
             continue
-        if name not in _names():  # a rerun in the same clone may have run it and died before pushing
+        if name not in _experiment_commits():  # a rerun in the same clone may have run it and died before pushing
             _call("dvc", "exp", "run", "--pull", "-n", name, *overrides(point))
         # Outputs and run cache first, then the git ref: a ref on the remote always has its data.
         _call("dvc", "push", "--run-cache", *remote)
         _call("dvc", "exp", "push", *remote, git_remote, name)
-        print(f"{name}: ran and pushed ({' '.join(overrides(point))})", flush=True)
+        # Another machine on the same share may have pushed this point meanwhile; git keeps the first ref,
+        # and only the run whose commit is the remote's has its result there.
+        ours, theirs = _experiment_commits()[name], _experiment_commits(git_remote).get(name)
+        if theirs != ours:
+            print(f"{name}: another machine pushed it first; this run's result is not on {git_remote}", flush=True)
+            continue
+        print(f"{name}: ran and pushed ({' '.join(point.overrides)})", flush=True)
     return 0
 
 
 def experiments() -> dict[str, dict[str, Any]]:
     """Every experiment in this repository, by name: its git commit, its baseline's, its params and its
     metrics, both flattened to dotted keys (`train.units`; metrics prefixed with the file's stem,
-    `eval.heldout.accuracy`), as `dvc exp show` reads them from the experiment's commit."""
+    `eval.heldout.accuracy`, `train.step`), as `dvc exp show` reads them from the experiment's commit."""
     found: dict[str, dict[str, Any]] = {}
     for commit in json.loads(_call("dvc", "exp", "show", "--json").stdout):
         for exp in commit.get("experiments") or []:
@@ -73,15 +110,16 @@ def experiments() -> dict[str, dict[str, Any]]:
                     params.update(flatten((content or {}).get("data") or {}))
                 metrics = {}
                 for path, content in (data.get("metrics") or {}).items():
-                    metrics.update(flatten((content or {}).get("data") or {}, f"{Path(path).stem}."))
+                    metrics.update(flatten((content or {}).get("data") or {}, metric_prefix(path)))
                 found[entry.get("name") or entry["rev"]] = {
                     "rev": entry["rev"], "baseline": commit["rev"], "params": params, "metrics": metrics}
     return found
 
 
 def collect(grid: Grid, git_remote: str, with_outputs: bool = True, json_out: Path | None = None) -> int:
-    names = [point_name(grid, point) for point in grid_points(grid)]
-    on_remote = _names(git_remote)
+    points = grid_points(grid)
+    names = [point_name(grid, point) for point in points]
+    on_remote = _experiment_commits(git_remote)
     present = [name for name in names if name in on_remote]
     if present:
         _call("dvc", "exp", "pull", *([] if with_outputs else ["--no-cache"]), git_remote, *present)
@@ -89,10 +127,10 @@ def collect(grid: Grid, git_remote: str, with_outputs: bool = True, json_out: Pa
     rows = {name: found[name]["metrics"] for name in names if name in found}
     columns = sorted({c for name in present for c in rows.get(name, {})
                       if c.startswith("eval.") and c.endswith(".accuracy") and ".buckets." not in c})
-    print(points_table(grid, rows, ["train.epochs", *columns]))
+    print(points_table(grid, rows, ["train.step", *columns]))
     if json_out is not None:  # every point of the grid, in grid order, with what its experiment recorded
-        write_json(json_out, [{"name": name, "point": point, **found.get(name, {})}
-                              for point, name in zip(grid_points(grid), names, strict=True)])
+        write_json(json_out, [{"name": name, "point": point.values, **found.get(name, {})}
+                              for point, name in zip(points, names, strict=True)])
     missing = [name for name in names if name not in rows]
     if missing:
         print(f"missing: {len(missing)} of {len(names)} points: {' '.join(missing)}", file=sys.stderr)

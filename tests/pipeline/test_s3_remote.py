@@ -97,9 +97,10 @@ def test_server_stopped_during_push_loses_nothing_and_a_later_push_completes(rep
     import boto3
     from moto import server as moto_server
 
-    from tests.pipeline.conftest import CREDENTIALS, S3Remote
+    from lstm_parity.sweep.local import S3_CREDENTIALS
+    from tests.pipeline.conftest import S3Remote
 
-    for key, value in CREDENTIALS.items():
+    for key, value in S3_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     port = closed_port()
@@ -108,7 +109,7 @@ def test_server_stopped_during_push_loses_nothing_and_a_later_push_completes(rep
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     client.create_bucket(Bucket="faults")
-    shared(repo, S3Remote(endpoint=endpoint, url="s3://faults/store"))
+    shared(repo, S3Remote(endpoint=endpoint, url="s3://faults/store", bucket="faults"))
     many = repo / "many"  # enough objects that the push takes seconds, one request each
     many.mkdir()
     for i in range(400):
