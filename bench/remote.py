@@ -1,16 +1,17 @@
-"""Past one machine, measured (never part of the test suite): DVC remotes and a sweep over workers. Run
-from the project root, with the project's environment active (dvc-s3 and moto[server] installed):
+"""Past one machine, measured (never part of the test suite): DVC remotes, and a sweep on a SLURM array.
+Run from the project root, with the project's environment active, as root (the sweep stands up a
+one-node SLURM cluster on this machine, as the tests do):
 
     python bench/remote.py transfer   # push and pull of the default outputs: local-folder remote vs S3
-    python bench/remote.py sweep      # a small grid with `lstm_parity.sweep.experiments run`: 1 worker, then 2 at once
+    python bench/remote.py sweep      # a small grid as a SLURM array: 1 task, then 2 at once
     python bench/remote.py table      # the docs' markdown, from bench/results/remote.json only
 
 The S3 remote is moto's server on 127.0.0.1, started here and stopped at the end, as in the tests: a real
 S3 protocol over loopback HTTP, so the figures hold S3's per-request cost but no network. Every run starts
-from fresh clones of the committed HEAD and an empty remote; a "worker" is a fresh clone of a shared bare
-git repository, standing in for a machine. Timings come from /usr/bin/time around separate processes, all
-on this machine in one run; compare ratios, not absolutes. Each measuring mode writes its section of
-bench/results/remote.json and keeps the other's.
+from fresh clones of the committed HEAD and an empty remote; an array task clones a shared bare git
+repository, standing in for a machine. Timings come from /usr/bin/time around separate processes, or from
+the submission to the array's end, all on this machine in one run; compare ratios, not absolutes. Each
+measuring mode writes its section of bench/results/remote.json and keeps the other's.
 """
 from __future__ import annotations
 
@@ -31,10 +32,11 @@ from pathlib import Path
 
 from lstm_parity.files import write_json
 from lstm_parity.markdown import table as markdown_table
-from lstm_parity.processes import fresh_clone, git_output, machine_busy_s, run_at_once, timed
+from lstm_parity.processes import fresh_clone, git_output, machine_busy_s, timed
 from lstm_parity.provenance import measured_lines, measured_on
-from lstm_parity.sweep.grid import grid_points, parse_grid, point_name, shard
-from lstm_parity.sweep.local import LocalS3, bare_origin, dvc, experiment_refs, local_s3, worker_clone
+from lstm_parity.sweep.grid import grid_points, load_grid, point_name, shard
+from lstm_parity.sweep.local import LocalS3, bare_origin, dvc, experiment_refs, local_s3
+from lstm_parity.sweep.slurm import SlurmCluster, local_slurm
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT / "bench" / "results" / "remote.json"
@@ -46,17 +48,17 @@ REPEATS = 3
 # not into params.yaml, so the grid file alone says what ran.
 SWEEP_NAME = "bench"
 SWEEP_GRID = """\
-params:
-  data.count: [2000]
-  data.seq_len: [16]
-  data.validation_count: [200]
-  evaluate.lengths: [[32, 64]]
-  evaluate.count: [200]
-  train.epochs: [2]
-  train.units: [2, 4]
-  train.seed: [0, 1]
+overrides:
+  - data.count=2000
+  - data.seq_len=16
+  - data.validation_count=200
+  - evaluate.lengths=[32,64]
+  - evaluate.count=200
+  - train.epochs=2
+  - train.units=2,4
+  - train.seed=0,1
 """
-SWEEP_WORKERS = (1, 2)
+SWEEP_TASKS = (1, 2)  # tasks of the SLURM array at once
 PACKAGES = ("dvc", "dvc-s3", "moto", "boto3")
 # An empty remote: its URL, its S3 endpoint (None for a folder), and a function counting its (files, bytes).
 NewRemote = tuple[str, str | None, Callable[[], tuple[int, int]]]
@@ -156,18 +158,18 @@ def measure_remote(label: str, root: Path, source: Path, new_remote: Callable[[]
             **{f"median_{key}": statistics.median(run[key] for run in runs) for key in ("push_wall_s", "pull_wall_s")}}
 
 
-# Sweep: one worker vs two at once
+# Sweep: a SLURM array of one task, then of two
 
 def sweep(root: Path) -> dict:
-    grid = parse_grid(SWEEP_NAME, SWEEP_GRID)
     base = fresh_clone(PROJECT, root / "sweep-base")
     measured = measured_on([base])
     grid_file = base / "sweeps" / f"{SWEEP_NAME}.yaml"
     grid_file.write_text(SWEEP_GRID)
+    grid = load_grid(grid_file)
     runs = []
-    with local_s3() as server:
-        for workers in SWEEP_WORKERS:
-            runs.append(sweep_run(root, base, grid, server, workers))
+    with local_s3() as server, local_slurm() as cluster:
+        for tasks in SWEEP_TASKS:
+            runs.append(sweep_run(root, base, grid, server, cluster, tasks))
     results = {"measured_on": measured, "versions": package_versions(), "grid": SWEEP_GRID,
                "points": len(grid_points(grid)), "runs": runs,
                "speedup": round(runs[0]["wall_s"] / runs[-1]["wall_s"], 2)}
@@ -175,44 +177,44 @@ def sweep(root: Path) -> dict:
     return results
 
 
-def sweep_run(root: Path, base: Path, grid, server: LocalS3, workers: int) -> dict:
-    """The grid over `workers` fresh clones of a new bare repository and a new bucket, all started at once:
-    wall seconds from the first start to the last end, and what reached the git remote."""
+def sweep_run(root: Path, base: Path, grid, server: LocalS3, cluster: SlurmCluster, tasks: int) -> dict:
+    """The grid as one array of `tasks` tasks of the committed job script, over a new bare repository and a
+    new bucket: wall seconds from the submission to the last task's end, and what reached the git remote."""
     bucket = server.new_bucket("bench")
-    # The remote's URL is tracked, as a team would commit it; each machine adds the endpoint locally.
+    # The remote's URL is tracked, as a team would commit it; each task adds the endpoint locally.
     dvc(base, "remote", "add", "-d", "-f", REMOTE, f"s3://{bucket}/store")
     subprocess.run(["git", "add", "-A"], cwd=base, check=True)
-    subprocess.run(["git", "commit", "-qm", f"bench: sweep on {workers} workers"], cwd=base, check=True)
-    origin = bare_origin(base, root / f"origin-{workers}.git")
-    clones = [worker_clone(origin, root / f"sweep-{workers}-worker-{index}", REMOTE, endpoint=server.endpoint)
-              for index in range(1, workers + 1)]
-    print(f"sweep of {len(grid_points(grid))} points on {workers} worker(s) at once ...", flush=True)
+    subprocess.run(["git", "commit", "-qm", f"bench: sweep on {tasks} tasks"], cwd=base, check=True)
+    origin = bare_origin(base, root / f"origin-{tasks}.git")
+    logs = root / f"logs-{tasks}"
+    logs.mkdir()
+    print(f"sweep of {len(grid_points(grid))} points as an array of {tasks} task(s) ...", flush=True)
     load = os.getloadavg()[0]
     machine_before, own_before = machine_busy_s(), own_cpu_s()
     started = time.monotonic()
-    finished = run_at_once([(["lstm-parity", "sweep", "run", "--grid", f"sweeps/{SWEEP_NAME}.yaml",
-                              "--shard", f"{index}/{workers}"], clone) for index, clone in enumerate(clones, start=1)])
+    job = cluster.sbatch(base / "sweeps" / "slurm-array.sh", f"sweeps/{SWEEP_NAME}.yaml",
+                         options=(f"--array=1-{tasks}",), cwd=logs,
+                         env=os.environ | {"REPO": str(origin), "VENV": sys.prefix, "S3_ENDPOINT": server.endpoint})
+    finished = cluster.wait(job)
     wall = round(time.monotonic() - started, 1)
     machine_cpu, own_cpu = machine_busy_s() - machine_before, own_cpu_s() - own_before
 
-    refs = experiment_refs(origin)
-    landed = sorted(refs)
+    landed = sorted(experiment_refs(origin))
     expected = sorted(point_name(grid, point) for point in grid_points(grid))
-    if landed != expected:
-        raise SystemExit(f"{workers} worker(s): the git remote holds {landed}, not each of {expected} once")
-    per_worker = []
-    for index, (usage, output) in enumerate(finished, start=1):
-        ran = output.count("ran and pushed")
-        if ran != len(shard(grid_points(grid), index, workers)):
-            raise SystemExit(f"worker {index}/{workers} ran {ran} points:\n{output}")
-        per_worker.append({"shard": f"{index}/{workers}", "points": ran, **usage.as_dict()})
-    sweep_cpu = own_cpu + sum(w["cpu_s"] for w in per_worker)
-    print(f"{workers} worker(s): {wall:.1f} s; each point once on the git remote", flush=True)
-    # The machine is shared: what the others used in the meantime says how much of it the workers had.
-    return {"workers": workers, "wall_s": wall, "loadavg_1min_at_start": round(load, 2),
-            "sweep_cpu_s": round(sweep_cpu, 1), "machine_busy_cpu_s": round(machine_cpu, 1),
-            "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
-            "refs_on_git_remote": len(refs), "objects_on_s3": len(server.objects(bucket)), "per_worker": per_worker}
+    if landed != expected or any(task.state != "COMPLETED" for task in finished.values()):
+        raise SystemExit(f"{tasks} task(s): {[(k, t.state, str(t.log)) for k, t in finished.items()]}; the git "
+                         f"remote holds {landed}, not each of {expected} once")
+    per_task = []
+    for index, task in sorted(finished.items()):
+        ran = task.log.read_text().count("ran and pushed")
+        if ran != len(shard(grid_points(grid), index, tasks)):
+            raise SystemExit(f"task {index}/{tasks} ran {ran} points:\n{task.log.read_text()}")
+        per_task.append({"shard": f"{index}/{tasks}", "points": ran})
+    print(f"{tasks} task(s): {wall:.1f} s; each point once on the git remote", flush=True)
+    # The machine is shared: what the others used in the meantime says how much of it the sweep had.
+    return {"tasks": tasks, "wall_s": wall, "loadavg_1min_at_start": round(load, 2),
+            "machine_busy_cpu_s": round(machine_cpu, 1), "own_cpu_s": round(own_cpu, 1),
+            "refs_on_git_remote": len(landed), "objects_on_s3": len(server.objects(bucket)), "per_task": per_task}
 
 
 def own_cpu_s() -> float:
@@ -250,17 +252,17 @@ def files_text(runs: list[dict]) -> str:
 
 
 def sweep_markdown(results: dict) -> str:
-    rows = [[str(run["workers"]), f"{run['wall_s']:.1f}", f"{run['sweep_cpu_s']:.0f}", f"{run['others_cpu_s']:.0f}",
-             ", ".join(f"{w['points']} ({w['wall_s']:.1f} s)" for w in run["per_worker"])]
+    rows = [[str(run["tasks"]), f"{run['wall_s']:.1f}", f"{run['machine_busy_cpu_s']:.0f}",
+             f"{run['loadavg_1min_at_start']:.1f}", ", ".join(str(task["points"]) for task in run["per_task"])]
             for run in results["runs"]]
     first, last = results["runs"][0], results["runs"][-1]
-    lines = [*markdown_table(["workers at once", "wall s", "sweep's CPU s", "others' CPU s meanwhile",
-                              "points per worker (its wall s)"], ["---:", "---:", "---:", "---:", "---"], rows), "",
-             f"{results['points']} grid points, each run with `lstm-parity sweep run --shard k/N` in a fresh "
-             f"clone of a shared bare git repository, pushing to one S3 remote; every point reached the git "
-             f"remote once. {first['workers']} worker to {last['workers']}: **{results['speedup']}x**. The machine "
-             f"is shared: CPU seconds are the sweep's processes' (and the S3 server's), and all other processes' "
-             f"on its {results['measured_on']['machine']['cores']} cores in the same wall time."]
+    lines = [*markdown_table(["array tasks at once", "wall s", "machine's CPU s meanwhile", "load at start",
+                              "points per task"], ["---:", "---:", "---:", "---:", "---"], rows), "",
+             f"{results['points']} grid points as one SLURM array (`sweeps/slurm-array.sh`, each task a fresh clone "
+             f"of a shared bare git repository running `lstm-parity sweep run --shard k/N`, pushing to one S3 "
+             f"remote), on a one-node SLURM cluster of this machine's {results['measured_on']['machine']['cores']} "
+             f"cores; every point reached the git remote once. {first['tasks']} task to {last['tasks']}: "
+             f"**{results['speedup']}x**."]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ shards=${SHARDS:-$SLURM_ARRAY_TASK_COUNT}
 
 on_failure() {
     local status=$? log
-    log=$(scontrol show job "$SLURM_JOB_ID" | grep -o 'StdOut=[^ ]*' | cut -d= -f2)
+    log=$(scontrol show job -o "$SLURM_JOB_ID" | grep -o 'StdOut=[^ ]*' | head -1 | cut -d= -f2)
     echo "error: task $SLURM_ARRAY_TASK_ID of array $SLURM_ARRAY_JOB_ID failed (exit $status); its log: $log;" \
          "the array's other tasks are cancelled (what they pushed stays)" >&2
     for task in $(squeue -h -r -j "$SLURM_ARRAY_JOB_ID" -o %K); do  # every other task, pending or running

@@ -66,6 +66,20 @@ def _experiment_commits(remote: str | None = None) -> dict[str, str]:
     return {ref.rsplit("/", 1)[1]: commit for commit, ref in (line.split() for line in lines)}
 
 
+def _claim(git_remote: str, name: str) -> bool:
+    """Push the experiment's git ref, if and only if the remote has none by that name: a ref is created
+    atomically by git (an update from nothing), so of two machines that ran the same point, exactly one
+    creates it and says so; the other finds it made, and claims nothing."""
+    ref = _call("git", "for-each-ref", "--format=%(refname)", f"refs/exps/**/{name}").stdout.split()[0]
+    pushed = _call("git", "push", "--porcelain", git_remote, f"{ref}:{ref}", check=False)
+    flags = [line.split("\t")[0] for line in pushed.stdout.splitlines() if f"\t{ref}:{ref}\t" in line]
+    if flags == ["*"]:  # a new ref, ours
+        return True
+    if flags in (["!"], ["="]):  # rejected (the remote has one), or up to date (another pushed the same commit)
+        return False
+    raise SweepError(f"`git push {git_remote} {ref}` failed: {(pushed.stderr or pushed.stdout).strip()[-300:]}")
+
+
 def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: str | None,
               params_file: Path = PARAMS_FILE) -> int:
     """Run this machine's share of the grid, each point as a named experiment, and push each as it ends.
@@ -85,14 +99,11 @@ def run_share(grid: Grid, index: int, count: int, git_remote: str, dvc_remote: s
             _call("dvc", "exp", "run", "--pull", "-n", name, *overrides(point))
         # Outputs and run cache first, then the git ref: a ref on the remote always has its data.
         _call("dvc", "push", "--run-cache", *remote)
-        _call("dvc", "exp", "push", *remote, git_remote, name)
-        # Another machine on the same share may have pushed this point meanwhile; git keeps the first ref,
-        # and only the run whose commit is the remote's has its result there.
-        ours, theirs = _experiment_commits()[name], _experiment_commits(git_remote).get(name)
-        if theirs != ours:
-            print(f"{name}: another machine pushed it first; this run's result is not on {git_remote}", flush=True)
-            continue
-        print(f"{name}: ran and pushed ({' '.join(point.overrides)})", flush=True)
+        if _claim(git_remote, name):
+            print(f"{name}: ran and pushed ({' '.join(point.overrides)})", flush=True)
+        else:
+            print(f"{name}: another machine pushed it first; this run's result is not the one on {git_remote}",
+                  flush=True)
     return 0
 
 

@@ -107,14 +107,14 @@ def test_a_failing_task_ends_the_array_and_names_its_log(slurm_cluster, repo, s3
 
 
 def test_two_tasks_on_one_share_do_not_both_claim_a_point(slurm_cluster, repo, s3_remote, tmp_path):
-    """SHARDS=1: both tasks run the whole grid at once; each point reaches the git remote once, and only
-    the task whose run is there says it ran and pushed it."""
+    """The same one-task array submitted twice (as after a resubmission while the first still runs): both
+    run the whole grid at once; each point reaches the git remote once, and only the task whose run is
+    there says it ran and pushed it."""
     origin, grid = sweep_repo(repo, s3_remote, tmp_path, ["train.seed=0,1"])
-    job = submit(slurm_cluster, origin, grid, s3_remote, tmp_path, SHARDS="1")
-    tasks = slurm_cluster.wait(job)
-    assert {k: t.state for k, t in tasks.items()} == {1: "COMPLETED", 2: "COMPLETED"}, \
-        [log_text(t) for t in tasks.values()]
-    logs = "\n".join(log_text(task) for task in tasks.values())
+    jobs = [submit(slurm_cluster, origin, grid, s3_remote, tmp_path, tasks=1) for _ in range(2)]
+    tasks = [slurm_cluster.wait(job)[1] for job in jobs]
+    assert [task.state for task in tasks] == ["COMPLETED", "COMPLETED"], [log_text(task) for task in tasks]
+    logs = "\n".join(log_text(task) for task in tasks)
     names = [point_name(load_grid(repo / grid), p) for p in grid_points(load_grid(repo / grid))]
     assert sorted(experiment_refs(origin)) == sorted(names)
     for name in names:
