@@ -2,10 +2,8 @@
 project's environment active:
 
     python bench/run.py compare   # the post's script vs `dvc repro --force` from nothing, side by side
-    python bench/run.py seeds     # train.seed = 0..9 at the default params: how many reach the bar
-    python bench/run.py seeds --recipe post   # the same for the post's exact recipe
     python bench/run.py scale     # each stage's time and peak RSS as data.count and data.seq_len grow
-    python bench/run.py table compare|seeds|scale   # the docs' markdown, from bench/results/ only
+    python bench/run.py table compare|scale   # the docs' markdown, from bench/results/ only
 
 Each measuring mode prints a table and writes bench/results/<name>.json, which records what was measured
 on (lstm_parity.provenance): the commit of the fresh clone, whether its code or params differ from it
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import json
 import shutil
 import subprocess
@@ -30,17 +27,12 @@ import yaml
 
 from lstm_parity.files import write_json
 from lstm_parity.markdown import table as markdown_table
-from lstm_parity.metrics import PASS_BAR
-from lstm_parity.params import flow_yaml
 from lstm_parity.pipeline import Stage, declared_paths, locked_stages
 from lstm_parity.processes import fresh_clone, timed
-from lstm_parity.provenance import measured_line, measured_lines, measured_on
+from lstm_parity.provenance import measured_line, measured_on
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT / "bench" / "results"
-# The post's recipe, reachable through params.
-POST_RECIPE = {"units": 1, "epochs": 10, "batch_size": 128, "learning_rate": 0.001,
-               "target_accuracy": None, "target_confidence": None, "jit_compile": False}
 # (count, seq_len): count grows at seq_len 50, then seq_len grows at a fixed 5 * 10^7 bits.
 SCALE_POINTS = [(100_000, 50), (1_000_000, 50), (10_000_000, 50), (100_000, 500), (10_000, 5000)]
 # Scale's training: at most an epoch, and XLA, which pays when a run may last that long.
@@ -144,41 +136,6 @@ def measure_pipeline(root: Path) -> dict:
     }
 
 
-def seeds(root: Path, recipe: str, overrides: dict, count: int) -> dict:
-    """train.seed 0..count-1 on one data set: train and evaluate alone for each, at the recipe's params."""
-    repo = fresh_clone(PROJECT, root / "seeds")
-    stages = locked_stages(repo)
-    paths = declared_paths(repo)
-    params = read_yaml(repo / "params.yaml")
-    if recipe == "post":
-        params["train"].update(POST_RECIPE)
-    params["train"].update(overrides)
-    params_file = write_params(root / "params.yaml", params)
-    for stage in itertools.takewhile(lambda s: s.name != "train", stages):  # the data, once
-        run_stage(stage, repo, params_file)
-    by_name = {stage.name: stage for stage in stages}
-    runs = []
-    print(f"{'seed':>4}{'train s':>9}{'epochs':>8}" + "".join(f"{name:>13}" for name in PASS_BAR) + "  passes")
-    for seed in range(count):
-        params["train"]["seed"] = seed
-        write_params(params_file, params)
-        train = run_stage(by_name["train"], repo, params_file)
-        run_stage(by_name["evaluate"], repo, params_file)
-        sections = read_json(repo / paths["eval_results"])
-        run = {"seed": seed, "train_wall_s": train["wall_s"], "fit_s": train["fit_s"],
-               "epochs": read_json(repo / paths["train_results"])["epochs"],
-               **{name: sections[name]["accuracy"] for name in PASS_BAR}}
-        run["passes"] = all(run[name] >= bar for name, bar in PASS_BAR.items())
-        runs.append(run)
-        print(f"{seed:>4}{run['train_wall_s']:>9.1f}{run['epochs']:>8}" +
-              "".join(f"{run[name]:>13.4f}" for name in PASS_BAR) + f"  {run['passes']}", flush=True)
-    results = {"recipe": recipe, "overrides": overrides, "bar": PASS_BAR, "runs": runs,
-               "passed": sum(run["passes"] for run in runs), "measured_on": measured_on([repo]),
-               "params": without(params, ["train.seed"]), "varied": ["train.seed"]}
-    print("\n" + seeds_markdown([results]), end="")
-    return results
-
-
 def scale_eval_length(seq_len: int) -> int:
     """Scale's one evaluation length: long enough to cost something, and longer than training's."""
     return max(10_000, 2 * seq_len)
@@ -256,55 +213,6 @@ def compare_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seeds_command(results: dict) -> str:
-    recipe = " --recipe post" if results["recipe"] == "post" else ""
-    sets = "".join(f" --set {key}={flow_yaml(value)}" for key, value in results.get("overrides", {}).items())
-    count = len(results["runs"])
-    return f"python bench/run.py seeds{recipe}{sets}" + ("" if count == 10 else f" --seeds {count}")
-
-
-def recipe_text(train: dict) -> str:
-    units = train["units"]
-    text = f"{units} unit{'' if units == 1 else 's'}, Adam {train['learning_rate']}, batch {train['batch_size']}"
-    targets = [f"{name} {train[f'target_{name}']}" for name in ("accuracy", "confidence")
-               if train.get(f"target_{name}") is not None]
-    text += (f", stop at {' and '.join(targets)} or after {train['epochs']} epochs" if targets
-             else f", {train['epochs']} epochs")
-    if train.get("supervision", "per_step") != "per_step":
-        text += f", {train['supervision']} supervision"
-    return text + (", XLA on" if train.get("jit_compile") else "")
-
-
-def seeds_order(results: dict) -> tuple:
-    """The default recipe first, then with overrides, then the post's."""
-    overrides = results.get("overrides", {})
-    return results["recipe"] != "default", len(overrides), json.dumps(overrides, sort_keys=True), results["recipe"]
-
-
-def seeds_markdown(all_results: list[dict]) -> str:
-    all_results = sorted(all_results, key=seeds_order)
-    seed_lists = {tuple(run["seed"] for run in r["runs"]) for r in all_results}
-    if len(seed_lists) != 1:
-        raise SystemExit("the seeds results cover different seeds; measure them again with one --seeds")
-    seeds = seed_lists.pop()
-    bar = all_results[0].get("bar", PASS_BAR)
-    span = f"seeds {seeds[0]}..{seeds[-1]}"
-    header = ["command", "recipe", "pass",
-              *(f"{set_label(name)} accuracy, {span}" for name in bar)]
-    rows = [[f"`{seeds_command(r)}`", recipe_text(r["params"]["train"]), f"{r['passed']}/{len(r['runs'])}",
-             *(" ".join(f"{run[name]:.3f}" for run in r["runs"]) for name in bar)] for r in all_results]
-    lines = [*measured_lines([(r["measured_on"], seeds_command(r)) for r in all_results]), "",
-             *markdown_table(header, ["---"] * len(header), rows), "",
-             "A run passes with final-step accuracy at least " +
-             " and ".join(f"{bar[name]} on {set_label(name)}" for name in bar) +
-             "; the data are the same for every seed."]
-    return "\n".join(lines) + "\n"
-
-
-def set_label(name: str) -> str:
-    return "held-out" if name == "heldout" else name.replace("_", "-")
-
-
 def scale_markdown(results: dict) -> str:
     shown = ("generate_train", "generate_heldout", "train", "evaluate")
     header = ["count", "seq_len", "bits", *(f"{name} s / MB" for name in shown)]
@@ -347,11 +255,6 @@ def training_memory(points: list[dict], stage_rows: list[dict]) -> str:
 
 def results_markdown(kind: str, folder: Path) -> str:
     """README's markdown for one mode, from the results files in `folder` alone."""
-    if kind == "seeds":
-        files = sorted(folder.glob("seeds-*.json"))
-        if not files:
-            raise SystemExit(f"no seeds-*.json in {folder}")
-        return seeds_markdown([read_json(path) for path in files])
     path = folder / f"{kind}.json"
     if not path.exists():
         raise SystemExit(f"{path}: not found; run `python bench/run.py {kind}` first")
@@ -371,17 +274,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="folder of results files (default: %(default)s)")
     modes = parser.add_subparsers(dest="mode", required=True)
     modes.add_parser("compare", help="the post's script vs `dvc repro --force` from nothing")
-    seeds_parser = modes.add_parser("seeds", help="how many training seeds reach the bar")
-    seeds_parser.add_argument("--recipe", choices=["default", "post"], default="default")
-    seeds_parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                              help="override a train.* param, e.g. --set units=1 (YAML value)")
-    seeds_parser.add_argument("--seeds", type=int, default=10, help="train.seed 0..N-1 (default: %(default)s)")
     scale_parser = modes.add_parser("scale", help="each stage's time and memory as the data grow")
     scale_parser.add_argument("--point", action="append", type=parse_point, metavar="COUNTxSEQ_LEN",
                               help="measure here instead of the standard points (repeatable)")
     scale_parser.add_argument("--disk-mib", type=int, default=1024, help="size of the plain disk write measured")
     table_parser = modes.add_parser("table", help="print README's markdown from the results files")
-    table_parser.add_argument("kind", choices=["compare", "seeds", "scale"])
+    table_parser.add_argument("kind", choices=["compare", "scale"])
     return parser.parse_args(argv)
 
 
@@ -389,11 +287,7 @@ def measure(args: argparse.Namespace, root: Path) -> tuple[str, dict]:
     """(results name, results) of one measuring mode."""
     if args.mode == "compare":
         return "compare", compare(root)
-    if args.mode == "scale":
-        return "scale", scale(root, args.point or SCALE_POINTS, args.disk_mib << 20)
-    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}
-    suffix = "".join(f"-{key}={value}" for key, value in overrides.items())
-    return f"seeds-{args.recipe}{suffix}", seeds(root, args.recipe, overrides, args.seeds)
+    return "scale", scale(root, args.point or SCALE_POINTS, args.disk_mib << 20)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -172,3 +172,17 @@ def tiny_run(tmp_path_factory) -> Path:
                   "--model", str(root / name / "model.keras"), "--live", str(root / name / "live"),
                   "--results", str(root / name / "results"), check=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """A running one-node SLURM cluster (installed from the distribution's packages when missing, as root),
+    stopped at the session's end. Skipped where it cannot run (a laptop without root), failed there under
+    .ci/run."""
+    from lstm_parity.sweep.slurm import SlurmUnavailable, local_slurm
+
+    try:
+        with local_slurm() as cluster:
+            yield cluster
+    except SlurmUnavailable as reason:
+        needs(False, f"no SLURM cluster here: {reason}")

@@ -5,9 +5,12 @@ lstm_parity.processes.run_at_once."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,3 +103,47 @@ def local_s3() -> Iterator[LocalS3]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def run_grid_locally(project: Path, grid: Path, workdir: Path, workers: int) -> dict:
+    """A grid run as a team runs it over machines, on this one: a bare clone of the project's committed HEAD
+    as the shared git remote, a folder as the shared DVC remote, and `workers` fresh clones each running
+    its share at once; then a fresh clone collects every point's commit, params and metrics. The wall time
+    runs from the first worker's start to the last one's end. With the same `workdir` again, it resumes:
+    the points already pushed are skipped, and the results say so."""
+    from lstm_parity.processes import machine_busy_s, run_at_once
+    from lstm_parity.provenance import measured_on
+
+    origin, storage = workdir / "origin.git", workdir / "dvc-remote"
+    resumed = origin.exists()
+    if not resumed:
+        bare_origin(project, origin)
+        storage.mkdir()
+
+    def clone(name: str) -> Path:  # made once, so a resumed run reuses it
+        path = workdir / name
+        return path if path.exists() else worker_clone(origin, path, "shared", url=str(storage))
+
+    clones = [clone(f"worker-{k}") for k in range(1, workers + 1)]
+    measured = measured_on(clones)
+    print(f"{grid} on {workers} workers at once, in {workdir} ...", flush=True)
+    load = os.getloadavg()[0]
+    busy_before, refs_before = machine_busy_s(), len(experiment_refs(origin))
+    started = time.monotonic()
+    # python -m from each clone: the clone's own code runs its share.
+    finished = run_at_once([([sys.executable, "-m", "lstm_parity", "sweep", "run", "--grid", str(grid), "--shard",
+                              f"{k}/{workers}"], repo) for k, repo in enumerate(clones, start=1)])
+    wall = round(time.monotonic() - started, 1)
+    per_worker = [{"shard": f"{k}/{workers}", **usage.as_dict()} for k, (usage, _) in enumerate(finished, start=1)]
+    machine_cpu = machine_busy_s() - busy_before
+    sweep_cpu = sum(worker["cpu_s"] for worker in per_worker)
+    print(f"{wall:.0f} s on {workers} workers; collecting ...", flush=True)
+    collector = clone("collector")
+    collected = workdir / "collected.json"
+    subprocess.run([sys.executable, "-m", "lstm_parity", "sweep", "collect", "--grid", str(grid), "--metrics-only",
+                    "--json", str(collected)], cwd=collector, env=child_env(), check=True, stdout=subprocess.DEVNULL)
+    return {"measured_on": measured, "grid_file": str(grid), "grid": (collector / grid).read_text(),
+            "workers": workers, "wall_s": wall, "resumed": resumed, "loadavg_1min_at_start": round(load, 2),
+            "sweep_cpu_s": round(sweep_cpu, 1), "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
+            "experiments_pushed": len(experiment_refs(origin)) - refs_before, "per_worker": per_worker,
+            "points": json.loads(collected.read_text())}

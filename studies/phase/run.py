@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +30,8 @@ from lstm_parity.files import write_json
 from lstm_parity.markdown import table as markdown_table
 from lstm_parity.metrics import PASS_BAR
 from lstm_parity.params import SUPERVISIONS
-from lstm_parity.processes import child_env, machine_busy_s, run_at_once
-from lstm_parity.provenance import measured_line, measured_on
-from lstm_parity.sweep.local import bare_origin, experiment_refs, worker_clone
+from lstm_parity.provenance import measured_line
+from lstm_parity.sweep.local import run_grid_locally
 
 STUDY = Path(__file__).resolve().parent
 PROJECT = STUDY.parents[1]
@@ -43,52 +39,7 @@ GRID = STUDY.relative_to(PROJECT) / "phase.yaml"  # as the workers' clones find 
 RESULTS_FILE = STUDY / "results" / "phase.json"
 HEATMAP = STUDY / "results" / "phase.png"
 HOLD = 0.99  # a model "holds" at a length while its final-step accuracy there is at least this
-REMOTE = "shared"
 WORKERS = 2
-
-
-def clone(origin: Path, repo: Path, storage: Path) -> Path:
-    """A worker (made once: a rerun with the same workdir reuses it), the shared DVC remote in its local
-    config, so the experiments' commits are the project's, untouched."""
-    return repo if repo.exists() else worker_clone(origin, repo, REMOTE, url=str(storage))
-
-
-def run_workers(clones: list[Path]) -> list[dict]:
-    """`lstm-parity sweep run --shard k/N` in each clone, all at once: each worker's wall and CPU
-    seconds and peak memory."""
-    count = len(clones)
-    finished = run_at_once([(["lstm-parity", "sweep", "run", "--grid", str(GRID), "--shard", f"{k}/{count}"], repo)
-                            for k, repo in enumerate(clones, start=1)])
-    return [{"shard": f"{k}/{count}", **usage.as_dict()} for k, (usage, _) in enumerate(finished, start=1)]
-
-
-def run(workdir: Path, workers: int) -> dict:
-    origin, storage = workdir / "origin.git", workdir / "dvc-remote"
-    resumed = origin.exists()
-    if not resumed:
-        bare_origin(PROJECT, origin)
-        storage.mkdir()
-    clones = [clone(origin, workdir / f"worker-{k}", storage) for k in range(1, workers + 1)]
-    measured = measured_on(clones)
-    print(f"{GRID} on {workers} workers at once, in {workdir} ...", flush=True)
-    load = os.getloadavg()[0]
-    busy_before, refs_before = machine_busy_s(), len(experiment_refs(origin))
-    started = time.monotonic()
-    per_worker = run_workers(clones)
-    wall = round(time.monotonic() - started, 1)
-    machine_cpu = machine_busy_s() - busy_before
-    sweep_cpu = sum(w["cpu_s"] for w in per_worker)
-    print(f"{wall:.0f} s on {workers} workers; collecting ...", flush=True)
-
-    collector = clone(origin, workdir / "collector", storage)
-    collected = workdir / "collected.json"
-    subprocess.run(["lstm-parity", "sweep", "collect", "--grid", str(GRID), "--metrics-only", "--json",
-                    str(collected)], cwd=collector, env=child_env(), check=True, stdout=subprocess.DEVNULL)
-    return {"measured_on": measured, "grid_file": str(GRID), "grid": (collector / GRID).read_text(),
-            "workers": workers, "wall_s": wall, "resumed": resumed, "loadavg_1min_at_start": round(load, 2),
-            "sweep_cpu_s": round(sweep_cpu, 1), "others_cpu_s": round(max(0.0, machine_cpu - sweep_cpu), 1),
-            "experiments_pushed": len(experiment_refs(origin)) - refs_before, "per_worker": per_worker,
-            "points": json.loads(collected.read_text())}
 
 
 # From the results file alone: each run's outcome, each cell's figures, the heatmap and the markdown
@@ -277,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workdir is None:
             args.workdir = Path(tempfile.mkdtemp(prefix="phase-"))
         args.workdir.mkdir(parents=True, exist_ok=True)
-        results = run(args.workdir.resolve(), args.workers)
+        results = run_grid_locally(PROJECT, GRID, args.workdir.resolve(), args.workers)
         write_json(RESULTS_FILE, results)
         print(f"wrote {RESULTS_FILE.relative_to(PROJECT)}")
         return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bench import run as bench
-from lstm_parity.metrics import PASS_BAR
 from lstm_parity.pipeline import locked_stages
 from tests.conftest import PROJECT
 
@@ -33,13 +32,6 @@ def compare_results() -> dict:
     }
 
 
-def seeds_results(recipe: str = "default", overrides: dict | None = None, passes: tuple = (True, False)) -> dict:
-    runs = [{"seed": seed, "heldout": 1.0 if ok else 0.5, "length_1000": 0.998 if ok else 0.49, "passes": ok}
-            for seed, ok in enumerate(passes)]
-    return {"recipe": recipe, "overrides": overrides or {}, "bar": PASS_BAR, "runs": runs,
-            "passed": sum(passes), "measured_on": MEASURED_ON, "params": {"train": TRAIN}}
-
-
 def test_compare_lists_the_stages_in_run_order_under_a_measured_line():
     lines = bench.compare_markdown(compare_results()).splitlines()
     assert lines[0] == ("Measured on commit 0123456 (Test CPU, 2 cores; Python 3.11.9, TensorFlow 2.21.0, "
@@ -50,35 +42,6 @@ def test_compare_lists_the_stages_in_run_order_under_a_measured_line():
     assert "**5.0x**" in lines[10] and "4.48e+05 sequence steps/s" in lines[10]
     assert lines[11].endswith("the pipeline heldout 1.0000, length_100 0.9995 (confidence 0.9965, 0.9900).")
     assert lines[12].startswith("- The train stage spent 3.5 s of its 6.0 s outside fitting")
-
-
-def test_seeds_is_one_table_in_a_fixed_order_whatever_the_files_order():
-    results = [seeds_results("post"), seeds_results("default", {"units": 1}), seeds_results()]
-    text = bench.seeds_markdown(results)
-    assert text == bench.seeds_markdown(list(reversed(results)))
-    rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert [row.split("`")[1] for row in rows] == ["python bench/run.py seeds --seeds 2",
-                                                  "python bench/run.py seeds --set units=1 --seeds 2",
-                                                  "python bench/run.py seeds --recipe post --seeds 2"]
-    assert rows[0].endswith("| 1/2 | 1.000 0.500 | 0.998 0.490 |")
-    assert "| command | recipe | pass | held-out accuracy, seeds 0..1 | length-1000 accuracy, seeds 0..1 |" in text
-    # One commit and machine for all three: one measured line naming the three commands.
-    assert text.count("Measured on commit") == 1
-
-
-def test_seeds_of_different_ranges_do_not_share_a_table():
-    with pytest.raises(SystemExit, match="different seeds"):
-        bench.seeds_markdown([seeds_results(passes=(True,)), seeds_results("post")])
-
-
-@pytest.mark.parametrize(("train", "text"), [
-    (TRAIN, "4 units, Adam 0.02, batch 128, stop at accuracy 0.999 and confidence 0.99 or after 10 epochs"),
-    ({**TRAIN, **bench.POST_RECIPE, "jit_compile": True}, "1 unit, Adam 0.001, batch 128, 10 epochs, XLA on"),
-    ({**TRAIN, "target_confidence": None, "supervision": "final"},
-     "4 units, Adam 0.02, batch 128, stop at accuracy 0.999 or after 10 epochs, final supervision"),
-])
-def test_recipe_text(train, text):
-    assert bench.recipe_text(train) == text
 
 
 def test_scale_sums_up_memory_from_the_points():
@@ -106,7 +69,7 @@ def test_pipeline_stages_follow_dvc_yaml_with_dvc_lock_commands():
     assert not report.reads_params  # report takes no --params
 
 
-@pytest.mark.parametrize("kind", ["compare", "seeds", "scale"])
+@pytest.mark.parametrize("kind", ["compare", "scale"])
 def test_tables_render_from_the_committed_results_the_same_every_time(kind):
     folder = PROJECT / "bench" / "results"
     assert bench.results_markdown(kind, folder) == bench.results_markdown(kind, folder)

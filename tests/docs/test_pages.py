@@ -14,7 +14,8 @@ project's environment, in a copy of a fresh clone of the committed project after
 fresh clone before it. The output (stdout and stderr together, as a terminal shows them) must match the
 block's lines after normalisation: timings, hashes, clock times, temporary folders, runs of spaces and
 the arguments of stage commands (`> python -m stages.train ...`) are made uniform, and a line `...`
-stands for any number of lines. DVC lists the rows of `dvc metrics diff`/`show` and `dvc params diff`
+stands for any number of lines. `<!-- transcript: SESSION slurm -->` runs it beside a one-node SLURM
+cluster (lstm_parity.sweep.slurm). DVC lists the rows of `dvc metrics diff`/`show` and `dvc params diff`
 in no fixed order, so their rows are compared as a set. Quick sessions carry the `docs` marker (in
 .ci/run); `<!-- transcript: SESSION slow -->` ones the `slow` marker (by hand: `pytest -m slow`).
 
@@ -32,6 +33,7 @@ writes every generated block anew from its command's output.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -45,7 +47,7 @@ import pytest
 from tests.conftest import PROJECT, run, tool_env
 
 PAGES = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"^<!-- transcript: (?P<session>[\w-]+)(?P<flags>( (slow|fresh))*) -->\n```console\n"
+BLOCK = re.compile(r"^<!-- transcript: (?P<session>[\w-]+)(?P<flags>( (slow|fresh|slurm))*) -->\n```console\n"
                    r"(?P<body>.*?)^```", re.M | re.S)
 GENERATED = re.compile(r"^<!-- generated: (?P<command>.+?) -->\n(?P<body>.*?)^<!-- end generated -->$", re.M | re.S)
 ANY_LINES = "..."
@@ -72,6 +74,7 @@ class Block:
     session: str
     slow: bool
     fresh: bool
+    slurm: bool   # the commands talk to a SLURM cluster (the session's one-node cluster)
     steps: list[Step]
 
 
@@ -87,7 +90,7 @@ def parse(text: str) -> list[Block]:
             else:
                 raise ValueError(f"transcript {match.group('session')}: output before the first command")
         flags = match.group("flags").split()
-        blocks.append(Block(match.group("session"), "slow" in flags, "fresh" in flags, steps))
+        blocks.append(Block(match.group("session"), "slow" in flags, "fresh" in flags, "slurm" in flags, steps))
     return blocks
 
 
@@ -149,7 +152,13 @@ def after_quick_start(tmp_path_factory) -> Path:
     return clone
 
 
-def replay(page: Path, session: str, folder: Path, after_quick_start: Path | None):
+def reader_env(slurm_conf: str | None = None) -> dict[str, str]:
+    """The environment of a reader who has activated the project's environment (and, for a session on a
+    cluster, whose SLURM clients talk to it)."""
+    return tool_env() | {"VIRTUAL_ENV": sys.prefix} | ({"SLURM_CONF": slurm_conf} if slurm_conf else {})
+
+
+def replay(page: Path, session: str, folder: Path, after_quick_start: Path | None, env: dict[str, str]):
     """Run a session's commands in its starting clone under `folder`: yield (step, the lines it printed)."""
     blocks = sessions(page)[session]
     if blocks[0].fresh or after_quick_start is None:
@@ -160,15 +169,17 @@ def replay(page: Path, session: str, folder: Path, after_quick_start: Path | Non
         clone = Path(shutil.copytree(after_quick_start, folder / "clone", symlinks=True))
     for block in blocks:
         for step in block.steps:
-            result = subprocess.run(["bash", "-c", step.command], cwd=clone, env=tool_env(), text=True,
+            result = subprocess.run(["bash", "-c", step.command], cwd=clone, env=env, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             yield step, result.stdout.splitlines()
 
 
 @pytest.mark.parametrize("page, session", session_params())
 def test_transcript_matches_a_fresh_clone(page, session, tmp_path, request):
-    start = None if sessions(page)[session][0].fresh else request.getfixturevalue("after_quick_start")
-    for step, actual in replay(page, session, tmp_path, start):
+    blocks = sessions(page)[session]
+    start = None if blocks[0].fresh else request.getfixturevalue("after_quick_start")
+    slurm_conf = request.getfixturevalue("slurm_cluster").env["SLURM_CONF"] if blocks[0].slurm else None
+    for step, actual in replay(page, session, tmp_path, start, reader_env(slurm_conf)):
         assert step_matches(step, actual), (
             f"{page_name(page)} transcript '{session}' drifted at `$ {step.command}`\n--- page\n"
             + "\n".join(step.expected) + "\n--- fresh clone\n" + "\n".join(actual))
@@ -235,15 +246,21 @@ def test_every_block_has_commands():
 def test_blocks_parse_from_text():
     text = "<!-- transcript: demo fresh -->\n```console\n$ echo hi\nhi\n$ true\n```\n"
     (block,) = parse(text)
-    assert block.session == "demo" and not block.slow and block.fresh
+    assert block.session == "demo" and not block.slow and block.fresh and not block.slurm
     assert block.steps == [Step("echo hi", ["hi"]), Step("true", [])]
 
 
 def record(page: Path, session: str) -> None:
     """Write into `page` what a fresh clone prints now for each command of `session`, in place of what the
     page showed (trim long outputs with `...` afterwards)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        printed = iter(list(replay(page, session, Path(scratch), None)))
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        slurm_conf = None
+        if sessions(page)[session][0].slurm:
+            from lstm_parity.sweep.slurm import local_slurm
+
+            slurm_conf = stack.enter_context(local_slurm()).env["SLURM_CONF"]
+        printed = iter(list(replay(page, session, Path(scratch), None, reader_env(slurm_conf))))
     text = page.read_text()
 
     def block(match: re.Match) -> str:
@@ -280,5 +297,5 @@ if __name__ == "__main__":
         record(PROJECT / sys.argv[2], sys.argv[3])
     else:  # PAGE SESSION: what a fresh clone prints for that session's commands
         with tempfile.TemporaryDirectory() as scratch:
-            for step, actual in replay(PROJECT / sys.argv[1], sys.argv[2], Path(scratch), None):
+            for step, actual in replay(PROJECT / sys.argv[1], sys.argv[2], Path(scratch), None, reader_env()):
                 print("\n".join([f"$ {step.command}", *actual]), flush=True)

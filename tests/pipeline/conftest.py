@@ -1,5 +1,6 @@
-"""The servers the pipeline tests drive: moto's S3 on the loopback address, and a one-node SLURM cluster,
-each started once per session and stopped at its end (lstm_parity.sweep.local and .slurm).
+"""The S3 server the pipeline tests drive: moto's, on the loopback address, started once per session and
+stopped at its end (lstm_parity.sweep.local). The SLURM cluster's fixture is in tests/conftest.py, as
+the docs' transcripts use it too.
 
 The S3 endpoint and the credentials reach DVC only through the environment (AWS_*) and `--local` config, as
 they would on a user's machine: never through the tracked .dvc/config.
@@ -13,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from lstm_parity.sweep.local import S3_CREDENTIALS, LocalS3, local_s3
-from lstm_parity.sweep.slurm import SlurmCluster, SlurmUnavailable, local_slurm
-from tests.conftest import dvc, needs
+from tests.conftest import dvc
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,3 @@ def s3_remote(s3_server, monkeypatch) -> S3Remote:
         monkeypatch.setenv(key, value)
     bucket = s3_server.new_bucket()
     return S3Remote(endpoint=s3_server.endpoint, url=f"s3://{bucket}/store", bucket=bucket)
-
-
-@pytest.fixture(scope="session")
-def slurm_cluster() -> Iterator[SlurmCluster]:
-    """A running one-node SLURM cluster (installed from the distribution's packages when missing, as root).
-    Skipped where it cannot run (a laptop without root), failed there under .ci/run."""
-    try:
-        with local_slurm() as cluster:
-            yield cluster
-    except SlurmUnavailable as reason:
-        needs(False, f"no SLURM cluster here: {reason}")

@@ -90,13 +90,3 @@ def test_committed_heatmap_is_what_the_committed_results_draw(tmp_path):
     """The README's heatmap is redrawn, not pasted: the committed results give the committed PNG's bytes."""
     phase.render(json.loads(phase.RESULTS_FILE.read_text()), tmp_path / "phase.png")
     assert (tmp_path / "phase.png").read_bytes() == phase.HEATMAP.read_bytes()
-
-
-def test_a_failing_worker_stops_the_run_and_shows_its_log(tmp_path):
-    """Real processes: a folder without the grid cannot run the sweep; the run stops with its output."""
-    clones = [tmp_path / "worker-1", tmp_path / "worker-2"]
-    for clone in clones:
-        clone.mkdir()
-    with pytest.raises(SystemExit, match=r"worker 1/2 failed \(2\); the end of .*worker-1.log:\n"
-                                         r"error: .*phase.yaml: no such grid file"):
-        phase.run_workers(clones)
