@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_parity.inference import random_trajectories
+from lstm_parity.keras_file import LstmWeights
 from lstm_parity.metrics import DIGITS, rounded
 from lstm_parity.states import Trajectories
 
@@ -221,3 +223,14 @@ def summary(clusters: Automaton, minimal: Automaton, trajectories: Trajectories)
             "clusters": clusters.size,
             "step_accuracy": rounded((trajectories.predicted == trajectories.parity).mean()),
             "machine": machine}
+
+
+def explain(weights: LstmWeights, count: int, length: int, seed: int
+            ) -> tuple[dict, Trajectories, np.ndarray]:
+    """What the explain stage reads off a model: its automaton's summary, the trajectories of `count`
+    random sequences of `length` bits, and the cluster centres. One generator, in this order, for the
+    sequences and then the clustering: `seed` (explain.seed) fixes both."""
+    rng = np.random.default_rng(seed)
+    trajectories = random_trajectories(weights, count, length, rng)
+    clusters, minimal, centres = extract_automaton(trajectories, rng)
+    return summary(clusters, minimal, trajectories), trajectories, centres

@@ -115,19 +115,26 @@ class NpyRows:
         return rows.reshape(stop - start, self.length)
 
 
-    def read_columns(self, start: int, stop: int) -> np.ndarray:
-        """Columns [start, stop) of every row, as a (rows, stop - start) uint8 array, with one seek and
-        one read per row: a segment of a long set passes through the page cache, never this process's
-        memory (a memory map's touched pages count toward RSS: 200 MB for 200 x 10^6 bits). Checked to
-        hold only 0, 1 and PAD."""
-        if not 0 <= start <= stop <= self.length:
-            raise ValueError(f"{self.path}: columns {start}..{stop} outside 0..{self.length}")
-        out = np.empty((len(self), stop - start), BIT_DTYPE)
+    def read_columns(self, start: int, stop: int, rows: range | None = None) -> np.ndarray:
+        """Columns [start, stop) of `rows` (default: every row), as a (rows, stop - start) uint8 array: whole
+        rows in one read, a segment of them with one seek and one read per row, so a segment of a long set
+        passes through the page cache, never this process's memory (a memory map's touched pages count
+        toward RSS: 200 MB for 200 x 10^6 bits). Checked to hold only 0, 1 and PAD."""
+        rows = range(len(self)) if rows is None else rows
+        if not 0 <= start <= stop <= self.length or not 0 <= rows.start <= rows.stop <= len(self):
+            raise ValueError(f"{self.path}: rows {rows.start}..{rows.stop}, columns {start}..{stop} outside "
+                             f"{len(self)} x {self.length}")
+        out = np.empty((len(rows), stop - start), BIT_DTYPE)
         with open(self.path, "rb", buffering=0) as f:
-            for row in range(len(self)):
-                f.seek(self.offset + row * self.length + start)
-                if f.readinto(out[row]) != stop - start:
-                    raise DataError(f"{self.path}: truncated while reading row {row}, columns {start}..{stop}")
+            if (start, stop) == (0, self.length):
+                f.seek(self.offset + rows.start * self.length)
+                if f.readinto(out) != out.size:
+                    raise DataError(f"{self.path}: truncated while reading rows {rows.start}..{rows.stop}")
+            else:
+                for index, row in enumerate(rows):
+                    f.seek(self.offset + row * self.length + start)
+                    if f.readinto(out[index]) != stop - start:
+                        raise DataError(f"{self.path}: truncated while reading row {row}, columns {start}..{stop}")
         if out.size and out.max() > PAD:
             raise DataError(f"{self.path}: holds values other than 0 and 1 (columns {start}..{stop})")
         return out
@@ -164,10 +171,11 @@ class ParitySet:
                             f"{self.bits.path}")
         return bits, targets
 
-    def columns(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """(bits, targets) of columns [start, stop) of every row. The targets cannot be checked against
-        the bits here (the parity carries over from earlier columns): the reader carries it and checks."""
-        return self.bits.read_columns(start, stop), self.targets.read_columns(start, stop)
+    def columns(self, start: int, stop: int, rows: range | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(bits, targets) of columns [start, stop) of `rows` (default: every row). The targets cannot be
+        checked against the bits here (the parity carries over from earlier columns): the reader carries it
+        and checks."""
+        return self.bits.read_columns(start, stop, rows), self.targets.read_columns(start, stop, rows)
 
     def chunks(self, rows: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         stop = len(self) if stop is None else stop

@@ -1,41 +1,33 @@
-"""Evaluation: accuracy and confidence of a model on a data set of any length and size, in bounded memory.
-
-Sets shorter than LONG_LENGTH run through the model's predict_on_batch in batches of rows; longer ones
-through lstm_parity.inference, in segments of columns with the LSTM state carried. The figures of a set
-are made in one place (set_result) whichever way the model ran; each is defined in lstm_parity.metrics.
+"""Evaluation: accuracy and confidence of a model on a data set of any length and size, in bounded memory,
+through the numpy forward pass (lstm_parity.inference): no TensorFlow. The figures of a set are made in
+one place (set_result); each is defined in lstm_parity.metrics.
 """
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from lstm_parity import splits
 from lstm_parity.datasets import ParitySet, length_folder
 from lstm_parity.errors import DataError
-from lstm_parity.metrics import (
-    answer_confidence,
-    answer_correct,
-    final_step_confidence,
-    final_step_correct,
-    rounded,
-    step_correct,
-)
+from lstm_parity.inference import TargetsMismatch, evaluate_columns
+from lstm_parity.keras_file import LstmWeights
+from lstm_parity.metrics import answer_confidence, answer_correct, rounded
 from lstm_parity.parity import sequence_lengths
 
-# Sequence steps per evaluation batch: bounds memory whatever the length and count.
-BATCH_BITS = 1 << 21
+# Rows evaluated together: the cell's buffers grow with them (a few dozen bytes per row and unit), so a
+# set of any count runs in blocks of this many rows.
+ROWS_PER_BLOCK = 1 << 16
 BUCKETS = 5  # ranges of length reported for a held-out set of varying lengths
 HELDOUT_SECTION = "heldout"  # the metrics' section names: heldout, and length_<L> for each length
 
 
 def length_section(length: int) -> str:
     return f"length_{length}"
-
-Predict = Callable[[np.ndarray], np.ndarray]  # (batch, time) uint8 bits -> (batch, time, 2) probabilities
 
 
 @dataclass(frozen=True)
@@ -45,6 +37,7 @@ class Bucket:
     accuracy: float
     count: int
     errors: int  # wrong final-step answers
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -72,68 +65,73 @@ def set_result(correct: np.ndarray, confidence: np.ndarray, lengths: np.ndarray,
         for low, high in length_buckets(int(lengths.min()), int(lengths.max())):
             inside = (lengths >= low) & (lengths <= high)
             buckets.append(Bucket(low, high, rounded(correct[inside].mean()), int(inside.sum()),
-                                  int((~correct[inside]).sum())))
+                                  int((~correct[inside]).sum()), rounded(confidence[inside].mean())))
         section["min_length"] = int(lengths.min())
         section["buckets"] = {f"{b.low}-{b.high}": {"accuracy": b.accuracy, "count": b.count} for b in buckets}
     return SetResult(section, int((~correct).sum()), buckets)
 
 
-def evaluate_set(predict: Predict, data: ParitySet) -> SetResult:
-    """Metrics of one set through whole-sequence predictions, read in batches of about BATCH_BITS bits."""
-    rows = max(1, BATCH_BITS // data.length)
-    step_right = steps = 0
-    correct, confidences, lengths = [], [], []
-    chunks = data.chunks(rows)
-    for bits, targets in tqdm(chunks, total=-(-len(data) // rows), desc=f"evaluate {data.folder}",
-                              leave=False, disable=None):
-        probabilities = np.asarray(predict(bits))
-        right, real = step_correct(probabilities, targets)
-        step_right, steps = step_right + right, steps + real
-        chunk_lengths = sequence_lengths(bits)
-        correct.append(final_step_correct(probabilities, targets, chunk_lengths))
-        confidences.append(final_step_confidence(probabilities, chunk_lengths))
-        lengths.append(chunk_lengths)
-    return set_result(np.concatenate(correct), np.concatenate(confidences), np.concatenate(lengths), step_right,
-                      steps, data.length)
+def evaluate_set(weights: LstmWeights, data: ParitySet) -> SetResult:
+    """Metrics of one set, in blocks of rows, each a segment of columns at a time with the LSTM state
+    carried (lstm_parity.inference), so memory stays flat whatever the set's count and length; the
+    targets are checked against the parity carried along the bits."""
+    finals, targets, right, steps = [], [], [], []
+    blocks = range(0, len(data), ROWS_PER_BLOCK)
+    for first in tqdm(blocks, desc=f"evaluate {data.folder}", leave=False, disable=None):
+        rows = range(first, min(first + ROWS_PER_BLOCK, len(data)))
+        try:
+            result = evaluate_columns(weights, lambda start, stop, rows=rows: data.columns(start, stop, rows),
+                                      len(rows), data.length)
+        except TargetsMismatch as error:
+            if error.row is None:
+                raise DataError(f"{data.bits.path}: rows {rows.start}..{rows.stop}: {error}") from None
+            raise DataError(f"{data.targets.path}: the targets of row {rows.start + error.row} are not the running "
+                            f"parity of its bits; the file is damaged: regenerate it (dvc repro)") from None
+        finals.append(result["final_probabilities"])
+        targets.append(result["final_targets"])
+        right.append(result["step_correct"])
+        steps.append(result["steps"])
+    probabilities, lengths = np.concatenate(finals), np.concatenate(steps)
+    return set_result(answer_correct(probabilities, np.concatenate(targets)), answer_confidence(probabilities),
+                      lengths, int(np.concatenate(right).sum()), int(lengths.sum()), data.length)
 
 
-def evaluate_in_segments(model, data: ParitySet) -> SetResult:
-    """Metrics of one set through lstm_parity.inference: every sequence at once, a segment of columns at a
-    time, the LSTM state carried; the targets are checked against the parity carried along the bits."""
-    from lstm_parity import inference
-
-    try:
-        result = inference.evaluate_columns(model, data.columns, len(data), data.length)
-    except inference.TargetsMismatch as error:
-        raise DataError(f"{data.targets.path}: {error}") from None
-    probabilities = result["final_probabilities"]
-    return set_result(answer_correct(probabilities, result["final_targets"]), answer_confidence(probabilities),
-                      result["steps"], int(result["step_correct"].sum()), int(result["steps"].sum()), data.length)
-
-
-def evaluate_any(model, data: ParitySet) -> SetResult:
-    from lstm_parity.inference import LONG_LENGTH
-
-    if data.length >= LONG_LENGTH:
-        return evaluate_in_segments(model, data)
-    return evaluate_set(model.predict_on_batch, data)
+def split_figures(train: ParitySet, validation: ParitySet | None, heldout: ParitySet) -> dict[str, dict]:
+    """How many distinct strings the training, validation and held-out sets hold, and how many of the
+    validation and held-out ones are training strings too (none, by construction: lstm_parity.splits)."""
+    training = _distinct_strings(train)
+    figures = {"training": {"count": len(train), "distinct": len(training)}}
+    for name, data in (("validation", validation), (HELDOUT_SECTION, heldout)):
+        if data is not None:
+            strings = _distinct_strings(data)
+            figures[name] = {"count": len(data), "distinct": len(strings),
+                             "shared_with_training": splits.shared(training, strings)}
+    return figures
 
 
-def evaluate_all(model, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]) -> dict[str, SetResult]:
+def _distinct_strings(data: ParitySet) -> np.ndarray:
+    prints = [np.unique(splits.fingerprints(bits, sequence_lengths(bits)), axis=0)
+              for bits, _ in data.chunks(ROWS_PER_BLOCK)]
+    return np.unique(np.concatenate(prints), axis=0) if prints else np.empty((0, 3), np.uint64)
+
+
+def evaluate_all(weights: LstmWeights, heldout: Path, lengths_dir: Path, lengths: tuple[int, ...]
+                 ) -> dict[str, SetResult]:
     folders = {HELDOUT_SECTION: heldout} | {length_section(n): length_folder(lengths_dir, n) for n in lengths}
-    return {name: evaluate_any(model, ParitySet(folder)) for name, folder in folders.items()}
+    return {name: evaluate_set(weights, ParitySet(folder)) for name, folder in folders.items()}
 
 
 def by_length(results: dict[str, SetResult]) -> list[dict]:
     """The plot's rows, shortest sequences first: a row per set, or per length bucket of a set whose
-    sequences vary in length (at the bucket's middle length)."""
+    sequences vary in length (at the bucket's middle length). Every row has the same keys: DVC's plots
+    drop a file's rows otherwise."""
     rows = []
     for name, result in results.items():
         s = result.section
         if not result.buckets:
             rows.append({"set": name, "errors": result.errors,
-                         **{k: s[k] for k in ("length", "count", "accuracy", "step_accuracy", "confidence")}})
+                         **{k: s[k] for k in ("length", "count", "accuracy", "confidence")}})
         for b in result.buckets:
             rows.append({"set": f"{name} {b.low}-{b.high}", "length": (b.low + b.high) / 2, "count": b.count,
-                         "errors": b.errors, "accuracy": b.accuracy})
+                         "errors": b.errors, "accuracy": b.accuracy, "confidence": b.confidence})
     return sorted(rows, key=lambda row: row["length"])

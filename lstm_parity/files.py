@@ -45,10 +45,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent))
     target = tmp / "out"
     try:
-        yield target
-        if not target.exists():
-            raise FileNotFoundError(f"nothing was written for {path}")
-        _fsync_tree(target)
+        try:
+            yield target
+            if not target.exists():
+                raise FileNotFoundError(f"nothing was written for {path}")
+            _fsync_tree(target)
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            # A write that failed by a file object (a full disk, most often) names no file: name the output.
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
         if path.is_dir() and target.is_dir():
             old = tmp / "old"
             os.rename(path, old)

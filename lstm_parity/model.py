@@ -11,14 +11,22 @@ import os
 import zipfile
 from pathlib import Path
 
-from lstm_parity.errors import DataError
+import numpy as np
+
+from lstm_parity.errors import DataError, UsageError
 from lstm_parity.files import atomic_path, zip_entry
+from lstm_parity.keras_file import LstmWeights, read_weights
 from lstm_parity.parity import PAD
+from lstm_parity.safe_yaml import shown
 
 
 def _import_keras():
     """Import Keras with TensorFlow's C++ start-up notices (absl and oneDNN lines, written straight to
     the process's stderr at import) kept off the user's terminal, so an error stays one clear line."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        raise UsageError(f"KERAS_BACKEND={shown(backend)}: this project's model trains on Keras's "
+                         f"TensorFlow backend; unset KERAS_BACKEND (or set it to tensorflow)")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # and XLA's info lines at run time
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
@@ -70,7 +78,7 @@ def build_model(units: int) -> keras.Model:
 
 def model_layers(model: keras.Model) -> tuple[BitPairs, keras.layers.LSTM, keras.layers.Dense]:
     """The encoder, LSTM and readout of a model from build_model, checked to be that architecture (what
-    lstm_parity.inference's segment loop reproduces): a forward LSTM and a softmax Dense."""
+    lstm_parity.forward runs in numpy): a forward LSTM and a softmax Dense."""
     kinds = [type(layer).__name__ for layer in model.layers]
     if kinds != ["BitPairs", "LSTM", "Dense"]:
         raise DataError(f"expected layers BitPairs, LSTM, Dense; found {', '.join(kinds)}")
@@ -112,14 +120,21 @@ def save_model(model: keras.Model, path: Path) -> None:
                 dst.writestr(zip_entry(entry, zipfile.ZIP_DEFLATED), data)
 
 
+def weights_of(model: keras.Model) -> LstmWeights:
+    """A model's weights as lstm_parity.forward runs them: the same arrays its .keras file would hold."""
+    _, lstm, dense = model_layers(model)
+    kernel, recurrent_kernel, bias = (np.asarray(w) for w in lstm.cell.get_weights())
+    dense_kernel, dense_bias = (np.asarray(w) for w in dense.get_weights())
+    return LstmWeights(kernel, recurrent_kernel, bias, dense_kernel, dense_bias, lstm.units)
+
+
 def load_model(path: Path) -> keras.Model:
-    """Load a model saved by save_model, in Keras's safe mode (no arbitrary code is deserialised), and
-    check that it takes bit sequences of any length and answers two probabilities per step."""
+    """Load a model saved by save_model, in Keras's safe mode (no arbitrary code is deserialised), once
+    lstm_parity.keras_file has checked the file (its sizes and architecture), and check that it takes bit
+    sequences of any length and answers two probabilities per step. The pipeline itself runs models in
+    numpy (lstm_parity.forward); this is for the tests that hold the two to each other."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: model file not found; run `dvc repro` (or `dvc pull`) to make it")
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"{path}: not a Keras .keras model file")
+    read_weights(path)  # every size bounded and the architecture checked, before Keras builds anything
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds here; the user needs the file and the reason

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from lstm_parity import splits
 from lstm_parity.errors import ParamsError
 from lstm_parity.safe_yaml import QUOTE, YamlRefused, load_yaml_file, shown
 
@@ -105,7 +106,9 @@ class TrainParams:
 @dataclass(frozen=True)
 class EvaluateParams:
     lengths: tuple[int, ...] = param(doc="longer lengths to test on; each must exceed `data.seq_len`")
-    count: int = param(_positive, "sequences in the held-out set and in each length set")
+    heldout_count: int = param(_positive, "sequences in the held-out set, at the training lengths, drawn from "
+                                          "strings no training set holds (lstm_parity/splits.py)")
+    count: int = param(_positive, "sequences in each length set")
     seed: int = param(_seed, "seed of the held-out and length sets")
 
 
@@ -231,6 +234,8 @@ def _check_across(params: Params) -> None:
     if len(set(params.evaluate.lengths)) != len(params.evaluate.lengths):
         raise ParamsError(f"evaluate.lengths must not repeat a length, got "
                           f"{list(params.evaluate.lengths)}")
+    _check_splits(params.data, "data.validation_count", params.data.validation_count)
+    _check_splits(params.data, "evaluate.heldout_count", params.evaluate.heldout_count)
     if params.train.batch_size > params.data.count:
         raise ParamsError(f"train.batch_size must be at most data.count ({params.data.count}), "
                           f"got {params.train.batch_size}")
@@ -238,6 +243,23 @@ def _check_across(params: Params) -> None:
         if getattr(params.train, key) is not None and params.data.validation_count == 0:
             raise ParamsError(f"train.{key} needs data.validation_count >= 1 to measure it; "
                               f"set it to null to train every epoch")
+
+
+def _check_splits(data: DataParams, key: str, count: int) -> None:
+    """A validation or held-out set draws from strings kept from training (lstm_parity.splits): at short
+    lengths there are few, and more draws than strings would mostly repeat them."""
+    fit = splits.capacity(data.seq_len, data.min_len)
+    if count <= fit:
+        return
+    lengths = f"data.seq_len {data.seq_len}" if data.min_len is None else \
+        f"lengths {data.min_len}..{data.seq_len}"
+    which = "validation" if key.startswith("data.") else "held-out"
+    room = (f"the {which} set draws from {fit:,} strings kept from training (an eighth of a length's strings, "
+            f"{splits.MAX_SPLIT_KEYS:,} at most)" if fit else
+            f"strings of fewer than {splits.MIN_SPLIT_LENGTH} bits are too few to keep any from training")
+    longer = splits.shortest_length_holding(count, data.min_len)
+    instead = f"data.seq_len {longer} or more" if longer else "lengths that vary (data.min_len)"
+    raise ParamsError(f"{key} {count:,} does not fit: at {lengths} {room}; at most {fit:,}, or {instead}")
 
 
 def keys() -> list[str]:
@@ -259,13 +281,49 @@ def documented(params: Params) -> list[tuple[str, Any, str]]:
             for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
 
 
+# The params this process read, by file: what each held then. DVC reads params.yaml for its lock after a
+# stage's command ran, so a stage checks, before it exits, that the file still holds what it ran with
+# (assert_unchanged, which lstm_parity.cli.run calls): otherwise DVC would record params the stage never
+# saw, and its run cache would hand this stage's outputs out under them.
+_READ: dict[Path, Params] = {}
+
+
 def load(path: Path = PARAMS_FILE) -> Params:
-    """params.yaml read with a bound and the safe YAML reader (lstm_parity.safe_yaml), then checked."""
+    """params.yaml read with a bound and the safe YAML reader (lstm_parity.safe_yaml), then checked, and
+    remembered for assert_unchanged."""
+    params = _read(Path(path))
+    _READ[Path(path).resolve()] = params
+    return params
+
+
+def _read(path: Path) -> Params:
     try:
-        raw = load_yaml_file(Path(path))
+        raw = load_yaml_file(path)
     except YamlRefused as error:
         raise ParamsError(str(error)) from None
     try:
         return parse(raw)
     except ParamsError as error:
         raise ParamsError(f"{path}: {error}") from None
+
+
+def _differences(before: Params, now: Params) -> list[str]:
+    """`section.key: then -> now` for each key whose value differs."""
+    return [f"{key}: {flow_yaml(then)} -> {flow_yaml(value)}"
+            for (key, then, _), (_, value, _) in zip(documented(before), documented(now), strict=True) if then != value]
+
+
+def assert_unchanged() -> None:
+    """Refuse to finish when a params file this process read holds other params now (edited while the
+    stage ran): ParamsError naming the keys, so the stage fails and DVC records neither its lock entry nor
+    its run cache. A file made unreadable meanwhile counts as changed."""
+    for path, params in _READ.items():
+        try:
+            now = _read(path)
+        except ParamsError as error:
+            raise ParamsError(f"{path.name} changed while this stage ran and is no longer valid ({error}); nothing "
+                              f"of this run is recorded: fix it and run `dvc repro` again") from None
+        changed = _differences(params, now)
+        if changed:
+            raise ParamsError(f"{path.name} changed while this stage ran ({'; '.join(changed)}); it ran with the "
+                              f"values before, so nothing of this run is recorded: run `dvc repro` again")

@@ -73,10 +73,9 @@ def chunk_rng(seed: int, stream: int, length: int, chunk: int) -> np.random.Gene
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, length, chunk)))
 
 
-def generate_chunks(count: int, length: int, seed: int, stream: int,
-                    min_len: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (bits, targets) chunks that together make `count` sequences of `length` bits; with min_len,
-    each sequence is cut to a length drawn uniformly from min_len..length and padded with PAD. The bits
+def generate_bits(count: int, length: int, seed: int, stream: int, min_len: int | None = None) -> Iterator[np.ndarray]:
+    """Yield chunks of bits that together make `count` sequences of `length` bits; with min_len, each
+    sequence is cut to a length drawn uniformly from min_len..length and padded with PAD. The bits
     before the padding do not depend on min_len."""
     per_chunk = chunk_rows(length)
     for index, start in enumerate(range(0, count, per_chunk)):
@@ -85,5 +84,11 @@ def generate_chunks(count: int, length: int, seed: int, stream: int,
         if min_len is not None and min_len < length:
             lengths_rng = chunk_rng(seed, stream + LENGTHS_STREAM_OFFSET, length, index)
             bits = pad_after(bits, lengths_rng.integers(min_len, length, size=rows, endpoint=True))
-        yield bits, running_parity(bits)
+        yield bits
 
+
+def generate_chunks(count: int, length: int, seed: int, stream: int,
+                    min_len: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """generate_bits's chunks with their targets: (bits, running parity)."""
+    for bits in generate_bits(count, length, seed, stream, min_len):
+        yield bits, running_parity(bits)

@@ -73,6 +73,24 @@ def declared_plots(repo: Path = Path(".")) -> dict[str, dict]:
     return found
 
 
+def links_out(repo: Path = Path(".")) -> list[tuple[str, Path]]:
+    """Declared paths that are, or lie under, a symbolic link leading out of the repository: (path, where it
+    leads). DVC removes a stage's outputs before it runs the stage, following such a link (and has been seen
+    to leave its target world-writable), so these are refused before any stage runs."""
+    root = Path(repo).resolve()
+    found = []
+    for declared in declared_paths(repo).values():
+        path = root
+        for part in Path(declared).parts:
+            path = path / part
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    found.append((declared, target))
+                break
+    return found
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str

@@ -5,6 +5,7 @@ Batches stream from disk in shuffled blocks, so memory does not grow with data.c
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,10 +15,11 @@ from typing import TextIO
 import numpy as np
 
 from lstm_parity.datasets import ParitySet
-from lstm_parity.metrics import final_step_confidence, final_step_correct, rounded
-from lstm_parity.model import keras
+from lstm_parity.inference import last_probabilities
+from lstm_parity.metrics import answer_confidence, answer_correct, rounded
+from lstm_parity.model import keras, weights_of
 from lstm_parity.params import TrainParams
-from lstm_parity.parity import PAD, STREAM_SHUFFLE, sequence_lengths
+from lstm_parity.parity import PAD, STREAM_SHUFFLE, last_steps, sequence_lengths
 
 # Rows shuffled together: a block of about this many bits is read, permuted and cut into batches.
 BLOCK_BITS = 1 << 24
@@ -82,10 +84,10 @@ class StopAtTarget(keras.callbacks.Callback):
         self.target_accuracy, self.target_confidence = cfg.target_accuracy, cfg.target_confidence
         self.stops_early = cfg.target_accuracy is not None or cfg.target_confidence is not None
         if validation is not None:
-            self.validation_bits, self.validation_targets = validation.read(0, len(validation))
-            self.validation_lengths = sequence_lengths(self.validation_bits)
+            self.validation_bits, targets = validation.read(0, len(validation))
+            self.validation_answers = last_steps(targets, sequence_lengths(self.validation_bits))
         else:
-            self.validation_bits = self.validation_targets = self.validation_lengths = None
+            self.validation_bits = self.validation_answers = None
         self.steps = 0
         self.accuracy: float | None = None
         self.confidence: float | None = None
@@ -98,10 +100,11 @@ class StopAtTarget(keras.callbacks.Callback):
         row = {"step": self.steps, "epoch": round(self.steps / self.steps_per_epoch, 4),
                "loss": rounded(logs["loss"]), "accuracy": rounded(logs["accuracy"])}
         if self.validation_bits is not None:
-            probabilities = np.asarray(self.model.predict_on_batch(self.validation_bits))
-            self.accuracy = float(final_step_correct(probabilities, self.validation_targets,
-                                                     self.validation_lengths).mean())
-            self.confidence = float(final_step_confidence(probabilities, self.validation_lengths).mean())
+            # The forward pass in numpy from the weights as they are now: no Keras graph to call, and the
+            # same arithmetic the evaluation and predict run.
+            final = last_probabilities(weights_of(self.model), self.validation_bits)
+            self.accuracy = float(answer_correct(final, self.validation_answers).mean())
+            self.confidence = float(answer_confidence(final).mean())
             row["validation_final_accuracy"] = rounded(self.accuracy)
             row["validation_confidence"] = rounded(self.confidence)
             if self.stops_early and reached(self.accuracy, self.target_accuracy) \
@@ -152,20 +155,34 @@ class LiveLog:
     def __init__(self, folder: Path):
         from dvclive import Live  # imported here: only training logs
 
-        self.live = Live(dir=str(folder), save_dvc_exp=False, dvcyaml=None, report=None)
+        self.folder = Path(folder)
+        with self._naming_the_folder():
+            self.live = Live(dir=str(folder), save_dvc_exp=False, dvcyaml=None, report=None)
 
     def __call__(self, row: dict) -> None:
         self.live.step = row["step"]
-        for figure in self.FIGURES:
-            if figure in row:
-                self.live.log_metric(figure, row[figure])
-                del self.live.summary[figure]  # on the curve only (log_metric puts it in the summary too)
-        self.live.next_step()
+        with self._naming_the_folder():
+            for figure in self.FIGURES:
+                if figure in row:
+                    self.live.log_metric(figure, row[figure])
+                    del self.live.summary[figure]  # on the curve only (log_metric puts it in the summary too)
+            self.live.next_step()
 
     def close(self, reached_target: bool) -> None:
         """The outcome beside the last check's figures, and dvclive's own ending."""
         self.live.summary["reached_target"] = reached_target
-        self.live.end()
+        with self._naming_the_folder():
+            self.live.end()
+
+    @contextlib.contextmanager
+    def _naming_the_folder(self) -> Iterator[None]:
+        """dvclive's writes fail (a full disk) without a file name: the error names the log's folder."""
+        try:
+            yield
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror or str(error), str(self.folder)) from error
 
 
 @dataclass(frozen=True)
@@ -185,11 +202,13 @@ def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg
     steps_per_epoch = len(data) // cfg.batch_size  # >= 1: params reject a batch larger than data.count
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(STREAM_SHUFFLE,)))
     stopper = StopAtTarget(validation, steps_per_epoch, cfg, on_check)
+    # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);
+    # on the CPU, XLA's compiled steps are deterministic, so determinism is turned on after compiling, and
+    # off before, so that a second model trained in the same process compiles as the first did.
+    _op_determinism(False)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=cfg.jit_compile)
-    # Keras turns XLA off when op determinism is already on (some XLA ops lack deterministic GPU kernels);
-    # on the CPU, XLA's compiled steps are deterministic, so determinism is turned on after compiling.
-    _enable_op_determinism()
+    _op_determinism(True)
     started = time.perf_counter()
     model.fit(endless_batches(data, cfg, rng), shuffle=False, epochs=cfg.epochs,
               steps_per_epoch=steps_per_epoch, verbose=0, callbacks=[stopper])
@@ -198,7 +217,8 @@ def train(model: keras.Model, data: ParitySet, validation: ParitySet | None, cfg
                        validation_confidence=rounded(stopper.confidence), fit_seconds=time.perf_counter() - started)
 
 
-def _enable_op_determinism() -> None:
-    import tensorflow as tf
+def _op_determinism(on: bool) -> None:
+    # The switch Keras reads when it compiles (tf.config.experimental exports only the enabling half)
+    from tensorflow.python.framework import config
 
-    tf.config.experimental.enable_op_determinism()
+    (config.enable_op_determinism if on else config.disable_op_determinism)()

@@ -9,10 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from lstm_parity import automaton, cli, params
 from lstm_parity.files import write_json
+from lstm_parity.keras_file import read_weights
 from lstm_parity.states import state_figures, write_states
 
 
@@ -25,14 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     how = params.load(args.params).explain
 
-    from lstm_parity.inference import random_trajectories
-    from lstm_parity.model import load_model
-
-    # One generator, in this order, for the sequences and then the clustering: explain.seed fixes both.
-    rng = np.random.default_rng(how.seed)
-    trajectories = random_trajectories(load_model(args.model), how.count, how.length, rng)
-    clusters, minimal, centres = automaton.extract_automaton(trajectories, rng)
-    learned = automaton.summary(clusters, minimal, trajectories)
+    learned, trajectories, centres = automaton.explain(read_weights(args.model), how.count, how.length, how.seed)
     write_json(args.automaton, learned)
     write_states(args.states, state_figures(trajectories, centres))
     print(f"automaton: {learned['states']} states from {learned['clusters']} clusters, parity flip: "

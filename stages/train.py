@@ -17,8 +17,6 @@ from lstm_parity import cli, params
 from lstm_parity.datasets import VALIDATION_SET, ParitySet
 from lstm_parity.errors import DataError
 from lstm_parity.files import copy_tree, write_json
-from lstm_parity.model import build_model, keras, save_model
-from lstm_parity.training import LiveLog, TerminalProgress, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     if validation is None and (cfg.target_accuracy is not None or cfg.target_confidence is not None):
         raise DataError(f"{validation_folder}: not found; train.target_accuracy and train.target_confidence "
                         f"need a validation set (data.validation_count >= 1)")
+
+    # Keras is imported here, inside cli.run, so that Ctrl-C or a wrong KERAS_BACKEND during its seconds of
+    # importing ends in one line too.
+    from lstm_parity.model import build_model, keras, save_model
+    from lstm_parity.training import LiveLog, TerminalProgress, train
 
     keras.utils.set_random_seed(cfg.seed)  # Python, numpy and TensorFlow, once
     model = build_model(cfg.units)

@@ -21,11 +21,12 @@ PROJECT_FILES = ["lstm_parity", "stages", "dvc.yaml", "params.yaml", ".gitignore
 
 # Small enough for seconds per stage, big enough that the model learns.
 TINY = {
-    "data": {"seq_len": 8, "count": 1000, "seed": 0, "validation_count": 200, "min_len": None},
+    # 8 bits: 256 strings, of which 32 are held out and 32 more kept for validation (lstm_parity/splits.py)
+    "data": {"seq_len": 8, "count": 1000, "seed": 0, "validation_count": 32, "min_len": None},
     "train": {"units": 4, "epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seed": 0,
               "target_accuracy": None, "target_confidence": None, "check_every": 10, "jit_compile": False,
               "supervision": "per_step"},
-    "evaluate": {"lengths": [16, 24], "count": 64, "seed": 0},
+    "evaluate": {"lengths": [16, 24], "heldout_count": 32, "count": 64, "seed": 0},
     "explain": {"count": 8, "length": 16, "seed": 0},
 }
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_parity.errors import ParamsError, UsageError
-from lstm_parity.params import flow_yaml
+from lstm_parity.params import Params, flow_yaml, parse
 from lstm_parity.safe_yaml import YamlRefused, load_yaml_file
 
 # The most points a grid may hold: a hundred thousand experiments is already years of one machine's work
@@ -156,24 +156,32 @@ def parse_grid(name: str, raw: Any) -> Grid:
 def check_points(grid: Grid, points: list[Point], params_file: Path) -> None:
     """Each point's params as params.yaml would hold them once `dvc exp run -S` applied its values, checked
     as check_params checks them: a bad value stops the sweep before any point runs, naming the point."""
-    from lstm_parity.params import parse
+    base = _base_params(params_file)
+    for point in points:
+        point_params(grid, point, params_file, base)
 
+
+def _base_params(params_file: Path) -> Any:
     try:
-        base = load_yaml_file(params_file)
+        return load_yaml_file(params_file)
     except YamlRefused as error:
         raise SweepError(str(error)) from None
-    for point in points:
-        raw = copy.deepcopy(base)
-        for key, value in point.values.items():
-            section, _, name = key.partition(".")
-            if not name or not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
-                raise SweepError(f"{grid.name}: {point_name(grid, point)}: {key!r} is not a key of {params_file}")
-            raw[section][name] = value
-        try:
-            parse(raw)
-        except ParamsError as error:
-            raise SweepError(f"{grid.name}: {point_name(grid, point)} ({' '.join(point.overrides)}): "
-                             f"{error}") from None
+
+
+def point_params(grid: Grid, point: Point, params_file: Path, base: Any = None) -> Params:
+    """The params a point runs with: params_file with the point's values set, as `dvc exp run -S` sets
+    them, checked as check_params checks them (SweepError naming the point)."""
+    raw = copy.deepcopy(_base_params(params_file) if base is None else base)
+    for key, value in point.values.items():
+        section, _, name = key.partition(".")
+        if not name or not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
+            raise SweepError(f"{grid.name}: {point_name(grid, point)}: {key!r} is not a key of {params_file}")
+        raw[section][name] = value
+    try:
+        return parse(raw)
+    except ParamsError as error:
+        raise SweepError(f"{grid.name}: {point_name(grid, point)} ({' '.join(point.overrides)}): "
+                         f"{error}") from None
 
 
 def load_grid(path: Path) -> Grid:

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from lstm_parity.files import write_json
+from lstm_parity.inference import random_trajectories
+from lstm_parity.keras_file import read_weights
 
 STUDY = Path(__file__).resolve().parent
 PROJECT = STUDY.parents[1]
@@ -114,15 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=PROJECT / "models" / "model.keras")
     args = parser.parse_args(argv)
-    from lstm_parity.inference import random_trajectories
-    from lstm_parity.model import load_model
-
-    model = load_model(args.model)
+    model = read_weights(args.model)
     trajectories = random_trajectories(model, 200, 3000, np.random.default_rng(0))
     states = trajectories.states.reshape(-1, trajectories.states.shape[-1]).astype(np.float64)
     parity = trajectories.parity.ravel()
-    cell = IntervalCell(*model.get_layer("lstm").get_weights())
-    weights, bias = (w.astype(np.float64) for w in model.get_layer("parity").get_weights())
+    cell = IntervalCell(model.kernel, model.recurrent_kernel, model.bias)
+    weights, bias = model.dense_kernel.astype(np.float64), model.dense_bias.astype(np.float64)
     rng = np.random.default_rng(0)
     name = str(args.model.resolve().relative_to(PROJECT)) if args.model.resolve().is_relative_to(PROJECT) \
         else str(args.model)

@@ -21,7 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_parity import automaton
+from lstm_parity.figures import states as state_plots
 from lstm_parity.files import write_json
+from lstm_parity.inference import random_trajectories, record_trajectories
+from lstm_parity.keras_file import read_weights
 from lstm_parity.metrics import rounded
 from lstm_parity.states import project_2d
 
@@ -37,19 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--length", type=int, default=200)
     args = parser.parse_args(argv)
-    from lstm_parity import automaton
-    from lstm_parity.figures import states as state_plots
-    from lstm_parity.inference import random_trajectories, record_states
-    from lstm_parity.model import load_model
-
-    model = load_model(args.model)
-    trajectories = random_trajectories(model, args.count, args.length, np.random.default_rng(0))
+    weights = read_weights(args.model)
+    trajectories = random_trajectories(weights, args.count, args.length, np.random.default_rng(0))
     machine, minimal, centres = automaton.extract_automaton(trajectories, np.random.default_rng(0))
     print(f"step accuracy on the recorded sequences: {(trajectories.predicted == trajectories.parity).mean():.4f}")
     print("clusters:", *machine.describe(), sep="\n  ")
     print("minimised:", *minimal.describe(), sep="\n  ")
     print(f"two states, flip on 1: {minimal.is_parity_flip()}")
-    one = record_states(model, np.random.default_rng(1).integers(0, 2, (1, 60), dtype=np.uint8))
+    one = record_trajectories(weights, np.random.default_rng(1).integers(0, 2, (1, 60), dtype=np.uint8))
     state_plots.plot_state_along_sequence(one, RESULTS_DIR / f"{args.name}_state_sequence.png")
     projection = project_2d(trajectories.states)
     state_plots.plot_state_projection(projection, trajectories.parity,

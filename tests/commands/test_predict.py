@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 
 from lstm_parity.commands import predict
 from lstm_parity.errors import UsageError
-from tests.conftest import run_command
+from tests.conftest import PROJECT, run_command, tool_env
 
 
 @pytest.mark.parametrize("text, message", [
@@ -73,3 +75,29 @@ def test_predict_names_a_missing_file(tmp_path):
     result = run_command("predict", "--file", str(tmp_path / "none.txt"), "--model", "unused.keras")
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'none.txt'}: cannot read: No such file or directory"
+
+
+def test_a_byte_that_is_not_utf8_in_the_argument_is_named(tmp_path):
+    """The shell hands Python bytes; 0xff is no character: one line naming the byte and its position."""
+    result = subprocess.run([sys.executable.encode(), b"-m", b"lstm_parity", b"predict", b"10\xff1", b"--model",
+                             b"unused.keras"], cwd=PROJECT, env=tool_env(), capture_output=True)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "error: the bit string holds the byte 0xff at position 3; only the characters 0 and 1 are allowed (and "
+        "whitespace between them)"]
+
+
+def test_an_endless_stream_of_whitespace_ends(tmp_path):
+    """`yes ' ' | lstm-parity predict -` once never ended: the characters read are bounded too."""
+    spaces = subprocess.Popen(["yes", " "], stdout=subprocess.PIPE)
+    try:
+        result = subprocess.run([sys.executable, "-m", "lstm_parity", "predict", "-", "--model", "unused.keras"],
+                                cwd=PROJECT, env=tool_env(), stdin=spaces.stdout, capture_output=True, text=True,
+                                timeout=120)
+    finally:
+        spaces.kill()
+        spaces.wait()
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: standard input has more than {predict.MAX_CHARACTERS} characters; at most {predict.MAX_BITS} "
+        f"bits with whitespace between them are allowed"]

@@ -12,12 +12,13 @@ is checked: a page's blocks of one SESSION run in page order, each command throu
 project's environment, in a copy of a fresh clone of the committed project after the quick start (its
 `dvc repro` done), as the reader of that page is; `<!-- transcript: SESSION fresh -->` starts from a
 fresh clone before it. The output (stdout and stderr together, as a terminal shows them) must match the
-block's lines after normalisation: timings, hashes, clock times, temporary folders, runs of spaces and
-the arguments of stage commands (`> python -m stages.train ...`) are made uniform, and a line `...`
-stands for any number of lines. `<!-- transcript: SESSION slurm -->` runs it beside a one-node SLURM
-cluster (lstm_parity.sweep.slurm). DVC lists the rows of `dvc metrics diff`/`show` and `dvc params diff`
-in no fixed order, so their rows are compared as a set. Quick sessions carry the `docs` marker (in
-.ci/run); `<!-- transcript: SESSION slow -->` ones the `slow` marker (by hand: `pytest -m slow`).
+block's lines after normalisation: timings, hashes, clock times, temporary folders, the machine's free
+disk, runs of spaces and the arguments of stage commands (`> python -m stages.train ...`) are made
+uniform, and a line `...` stands for any number of lines. `<!-- transcript: SESSION slurm -->` runs it
+beside a one-node SLURM cluster (lstm_parity.sweep.slurm). DVC lists the rows of `dvc metrics
+diff`/`show` and `dvc params diff` in no fixed order, so their rows are compared as a set. Quick sessions
+carry the `docs` marker (in .ci/run); `<!-- transcript: SESSION slow -->` ones the `slow` marker (by
+hand: `pytest -m slow`).
 
 A table or figure generated from committed results sits between `<!-- generated: COMMAND -->` and
 `<!-- end generated -->`; COMMAND, run in the project, must print exactly what stands between them.
@@ -57,6 +58,7 @@ NORMALISE = [
     (re.compile(r"\b\d{1,2}:\d\d (AM|PM)\b"), "<time>"),              # dvc queue status
     (re.compile(r"\b[0-9a-f]{7,40}\b"), "<hash>"),                    # commits, experiment revisions
     (re.compile(r"(/tmp|/var/folders)/\S*"), "<tmp>"),                # temporary folders
+    (re.compile(r"\b\d+(\.\d+)? [KMGT]B free\b"), "<size> free"),        # the free disk of this machine
     (re.compile(r" {2,}"), " "),                                      # table alignment
 ]
 UNORDERED = ("dvc metrics diff", "dvc metrics show", "dvc params diff")

@@ -26,7 +26,8 @@ from tests.conftest import (
 pytestmark = pytest.mark.pipeline
 
 OUTPUTS = ("data", "models", "results", "metrics", "plots")
-EVALUATE_ARGS = ("--model", "models/model.keras", "--heldout", "data/heldout", "--lengths", "data/lengths")
+EVALUATE_ARGS = ("--model", "models/model.keras", "--train", "data/train", "--heldout", "data/heldout", "--lengths",
+                 "data/lengths", "--splits", "results/splits.json")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -122,7 +123,8 @@ def test_predict_refuses_a_file_that_is_not_a_model(repo):
     (repo / "fake.keras").write_bytes(b"PK\x03\x04 not really a zip")
     result = run_command("predict", "101", "--model", "fake.keras", cwd=repo)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["error: fake.keras: not a Keras .keras model file"]
+    assert result.stderr.strip().splitlines() == [
+        "error: fake.keras: not a readable .keras (zip) file: no end of central directory"]
 
 
 def test_predict_uses_the_model_dvc_yaml_declares(repo):

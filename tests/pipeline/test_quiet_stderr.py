@@ -41,4 +41,5 @@ def test_a_real_error_still_reaches_stderr_as_one_line(repo_as_user, tmp_path):
     not_a_model.write_bytes(b"not a zip file")
     result = run_command("predict", "1011", "--model", str(not_a_model), cwd=repo)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"error: {not_a_model}: not a Keras .keras model file"]
+    assert result.stderr.strip().splitlines() == [
+        f"error: {not_a_model}: not a readable .keras (zip) file: no end of central directory"]

@@ -46,7 +46,7 @@ def test_seq_len_regenerates_train_and_heldout_not_lengths(repo):
     assert {"generate_train", "generate_heldout", "train", "evaluate"} <= set(ran)
     assert changed(before, after, "data/heldout/", content_only=True)
     assert not changed(before, after, "data/lengths/")
-    sections = json.loads((repo / "metrics/eval.json").read_text())
+    sections = json.loads((repo / "results/eval.json").read_text())  # the metrics of record omit constants
     assert sections["heldout"]["length"] == 10
 
 
@@ -56,7 +56,9 @@ def test_new_length_adds_its_set_keeps_the_others_bytes_and_reevaluates(repo):
     assert ran == ["check_params", "generate_lengths", "evaluate", "report"]
     assert {k.split("/")[2] for k in changed(before, after, "data/", content_only=True)} == {"20"}
     assert not changed(before, after, "models/")
-    assert json.loads((repo / "metrics/eval.json").read_text())["length_20"]["length"] == 20
+    assert json.loads((repo / "results/eval.json").read_text())["length_20"]["length"] == 20
+    recorded = json.loads((repo / "metrics/eval.json").read_text())
+    assert set(recorded) == {"heldout", "length_16", "length_20", "length_24"}
 
 
 def test_explain_param_reruns_only_explain_and_its_figures(repo):
@@ -85,9 +87,13 @@ def test_nothing_changed_runs_nothing(repo):
 
 
 def test_metrics_cover_heldout_and_every_length(reproduced):
+    """The metrics of record hold the compared figures of every set; the results beside them the rest."""
     shown = json.loads(dvc(reproduced, "metrics", "show", "--json").stdout)
     sections = shown[""]["data"]["metrics/eval.json"]["data"]
     assert set(sections) == {"heldout", "length_16", "length_24"}
     for section in sections.values():
+        assert set(section) == {"accuracy", "confidence"} and 0.5 <= section["confidence"] <= 1.0
+    results = json.loads((reproduced / "results/eval.json").read_text())
+    for name, section in results.items():
         assert {"accuracy", "step_accuracy", "confidence", "length", "count"} <= set(section)
-        assert 0.5 <= section["confidence"] <= 1.0
+        assert {key: section[key] for key in ("accuracy", "confidence")} == sections[name]

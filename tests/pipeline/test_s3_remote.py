@@ -46,7 +46,7 @@ def test_push_then_fresh_clone_pulls_everything(repo, s3_remote, tmp_path):
     other = clone(repo, tmp_path / "other", s3_remote)
     dvc(other, "pull")
     assert "Data and pipelines are up to date" in dvc(other, "status").stdout
-    for path in ("models/model.keras", "results/train.json", "results/eval.json", "data/heldout/bits.npy"):
+    for path in ("models/model.keras", "results/train/metrics.json", "results/eval.json", "data/heldout/bits.npy"):
         assert (other / path).read_bytes() == (repo / path).read_bytes(), path
     assert "in sync" in dvc(other, "status", "-c").stdout
 
@@ -65,7 +65,8 @@ def test_shared_run_cache_restores_train_and_evaluate_without_training(repo, s3_
     assert "train" not in ran and "evaluate" not in ran, output
     assert "Stage 'train' is cached - skipping run, checking out outputs" in output
     assert "Stage 'evaluate' is cached - skipping run, checking out outputs" in output
-    for path in ("models/model.keras", "metrics/train.json", "metrics/eval.json", "metrics/train_curve.csv"):
+    for path in ("models/model.keras", "metrics/train/metrics.json", "metrics/eval.json", "metrics/splits.json",
+                 "metrics/train/plots/metrics/loss.tsv"):
         assert (other / path).read_bytes() == (repo / path).read_bytes(), path
     assert "Data and pipelines are up to date" in dvc(other, "status").stdout
 

@@ -69,6 +69,21 @@ def test_stages_holds_only_the_modules_dvc_yaml_runs():
     assert present == run, f"not run by any stage: {sorted(present - run)}; missing: {sorted(run - present)}"
 
 
+def test_every_stage_lists_exactly_the_modules_it_imports():
+    """A module a stage imports but DVC does not track would leave a stale output after it changes."""
+    for name, stage in stages():
+        expected = dependency_files(stage_module(stage))
+        listed = {d for d in stage["deps"] if d.startswith(tuple(f"{p}/" for p in PROJECT_PACKAGES))}
+        assert listed == expected, f"{name}: missing {sorted(expected - listed)}, extra {sorted(listed - expected)}"
+
+
+def test_every_stage_that_reads_params_waits_for_the_check():
+    """Otherwise DVC could delete that stage's outputs before the check rejects params.yaml."""
+    for name, stage in stages():
+        if "params" in stage:
+            assert "${paths.stamp}" in stage["deps"], name
+
+
 class ReadRecorder:
     """Stands in for Params or one of its sections and notes every key read through it."""
 
@@ -92,8 +107,9 @@ def stage_arguments(root: Path, tiny_run: Path) -> dict[str, list[str]]:
         "generate_lengths": ["lengths", "--out", str(root / "lengths")],
         "train": ["--data", str(tiny_run / "train"), "--model", str(root / "model.keras"),
                   "--live", str(root / "live"), "--results", str(root / "results")],
-        "evaluate": ["--model", str(model), "--heldout", str(root / "heldout"), "--lengths",
-                     str(root / "lengths"), "--results", str(root / "eval.json"), "--plot", str(root / "plot.json")],
+        "evaluate": ["--model", str(model), "--train", str(root / "train"), "--heldout", str(root / "heldout"),
+                     "--lengths", str(root / "lengths"), "--results", str(root / "eval.json"), "--plot",
+                     str(root / "plot.json"), "--splits", str(root / "splits.json")],
         "explain": ["--model", str(model), "--automaton", str(root / "automaton.json"),
                     "--states", str(root / "states.npz")],
     }

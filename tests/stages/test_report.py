@@ -17,6 +17,9 @@ from tests.unit.test_states import fake_figures
 EVAL = {"heldout": {"accuracy": 1.0, "step_accuracy": 1.0, "confidence": 0.9965, "length": 50, "count": 2000},
         "length_100": {"accuracy": 0.9995, "step_accuracy": 0.9999, "confidence": 0.996, "length": 100,
                        "count": 2000}}
+SPLITS = {"training": {"count": 100000, "distinct": 100000},
+          "validation": {"count": 2000, "distinct": 2000, "shared_with_training": 0},
+          "heldout": {"count": 2000, "distinct": 1999, "shared_with_training": 0}}
 AUTOMATON = {"states": 2, "is_parity_flip": True, "clusters": 16, "step_accuracy": 1.0,
              "machine": {"answer": [0, 1], "transitions": [[0, 1], [1, 0]]}}
 
@@ -36,6 +39,7 @@ def project(tiny_run, tmp_path) -> Path:
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     shutil.copytree(tiny_run / "a/results", tmp_path / "results/train")
     write_json(tmp_path / "results/eval.json", EVAL)
+    write_json(tmp_path / "results/splits.json", SPLITS)
     write_json(tmp_path / "results/automaton.json", AUTOMATON)
     write_json(tmp_path / "results/accuracy_by_length.json", {"accuracy_by_length": by_length(0)})
     write_states(tmp_path / "results/states.npz", fake_figures())
@@ -58,6 +62,7 @@ def test_records_copies_and_figures_are_written(project):
     assert json.loads((project / "metrics/eval.json").read_text()) == {
         "heldout": {"accuracy": 1.0, "confidence": 0.9965}, "length_100": {"accuracy": 0.9995, "confidence": 0.996}}
     assert json.loads((project / "metrics/automaton.json").read_text()) == {"states": 2, "is_parity_flip": True}
+    assert json.loads((project / "metrics/splits.json").read_text()) == {"shared": 0}
     for copied in ("metrics.json", "plots/metrics/loss.tsv"):
         assert (project / "metrics/train" / copied).read_bytes() == (project / "results/train" / copied).read_bytes()
     assert set(pngs(project)) == {"training_curve.png", "errors_by_length.png", "doubt_by_length.png",

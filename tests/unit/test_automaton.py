@@ -1,4 +1,5 @@
-"""The automaton's pure parts on arrays whose answer is known, and recording on a real Keras model."""
+"""The automaton's pure parts on arrays whose answer is known, and states recorded (in numpy) from a real
+Keras model's weights."""
 from __future__ import annotations
 
 import numpy as np
@@ -69,9 +70,11 @@ def model():
 
 
 def test_recorded_states_and_extraction_on_a_real_model(model):
+    """States recorded in numpy from a Keras model's weights answer as Keras does, and give an automaton."""
     from lstm_parity.inference import random_trajectories
+    from lstm_parity.model import weights_of
 
-    trajectories = random_trajectories(model, 12, 30, np.random.default_rng(0))
+    trajectories = random_trajectories(weights_of(model), 12, 30, np.random.default_rng(0))
     assert trajectories.states.shape == (12, 30, 4)
     probabilities = np.asarray(model.predict_on_batch(trajectories.bits))
     np.testing.assert_array_equal(trajectories.predicted, probabilities.argmax(axis=-1))

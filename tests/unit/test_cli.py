@@ -1,6 +1,8 @@
 """What a command does with an error: a user's error is one line and exit 2; a bug keeps its traceback."""
 from __future__ import annotations
 
+import errno
+
 import pytest
 
 from lstm_parity import cli
@@ -26,3 +28,31 @@ def test_other_errors_are_bugs_and_propagate():
 
 def test_success_passes_the_exit_status_through():
     assert cli.run(lambda argv: 0, ["x"]) == 0
+
+
+def test_the_machines_failures_and_ctrl_c_are_one_line_too(capsys):
+    def full(argv):
+        raise OSError(errno.ENOSPC, "No space left on device", "data/train/bits.npy")
+
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    def forbidden(argv):
+        raise PermissionError(errno.EACCES, "Permission denied", "models/model.keras")
+
+    assert cli.run(full) == cli.run(interrupted) == cli.run(forbidden) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "error: data/train/bits.npy: no space left on the device; free some space and run again (a write "
+        "stopped there leaves the previous output, or none)",
+        "error: interrupted; every output is replaced only once complete, so each is the previous one or the "
+        "new one: run again",
+        "error: models/model.keras: Permission denied"]
+
+
+def test_a_newline_in_a_name_cannot_start_a_second_line(capsys):
+    def main(argv):
+        raise DataError("bits\nerror: forged.npy: not found")
+
+    assert cli.run(main) == 2
+    assert capsys.readouterr().err == "error: bits\\nerror: forged.npy: not found\n"

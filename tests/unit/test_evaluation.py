@@ -1,61 +1,97 @@
-"""Evaluation: exact counts, buckets of lengths, the plot's rows, long sets in segments."""
+"""Evaluation: exact figures from models whose answers are known, buckets of lengths, the plot's rows, the
+same figures in any blocks of rows, damaged targets refused. Sets are real files (generate_set); models are
+weights, run in numpy: written down (test_forward's parity model and a model that answers the last bit),
+random, or the tiny trained one. No TensorFlow."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from lstm_parity import evaluation as evaluate
-from lstm_parity import inference, parity
+from lstm_parity import parity
 from lstm_parity.datasets import ParitySet
 from lstm_parity.errors import DataError
+from lstm_parity.forward import step_probabilities
 from lstm_parity.generation import generate_lengths, generate_set
+from lstm_parity.keras_file import LstmWeights, read_weights
+from lstm_parity.metrics import answer_confidence, answer_correct, rounded, step_correct
+from tests.unit.test_forward import parity_weights, random_weights
 
 
-def test_evaluate_counts_errors_exactly():
-    """A predictor that is right except at the last step of row 0 scores exactly that."""
-    bits = np.random.default_rng(0).integers(0, 2, (10, 5), dtype=np.uint8)
+def inverted(weights: LstmWeights) -> LstmWeights:
+    """The same LSTM with its readout's two answers swapped: wrong wherever the model is right."""
+    return LstmWeights(weights.kernel, weights.recurrent_kernel, weights.bias, weights.dense_kernel[:, ::-1],
+                       weights.dense_bias[::-1], units=weights.units)
 
-    class Set:
-        folder, length = "fake", 5
 
-        def __len__(self):
-            return 10
+def last_bit_weights() -> LstmWeights:
+    """A 1-unit LSTM that answers the last bit it read: input gate 1 and forget gate 0 at every step (biases
+    of +-30), c = tanh(+-30) = +-1 from the bit, output gate 1; the readout's logit difference is 20 h. Right
+    exactly where the last bit equals the parity so far."""
+    k = 30.0
+    kernel, bias = np.zeros((2, 4)), np.array([k, -k, 0.0, k])  # gates i, f, c, o
+    kernel[:, 2] = [k, -k]  # c from (b == 1, b == 0)
+    return LstmWeights(kernel, np.zeros((1, 4)), bias, np.array([[-10.0, 10.0]]), np.zeros(2), units=1)
 
-        def chunks(self, rows):
-            yield bits, parity.running_parity(bits)
 
-    def predictor(batch):
-        targets = parity.running_parity(batch)
-        targets[0, -1] ^= 1
-        return np.stack([1 - targets, targets], axis=-1) * 0.8 + 0.1
-
-    result = evaluate.evaluate_set(predictor, Set())
-    assert result.section == {"accuracy": 0.9, "step_accuracy": 0.98, "confidence": 0.9, "length": 5, "count": 10}
-    assert result.buckets == []
+def test_a_model_that_knows_parity_scores_exactly_one_and_its_inverse_zero(tmp_path):
+    generate_set(tmp_path / "heldout", 50, 30, 0, parity.STREAM_HELDOUT, min_len=1)
+    data = ParitySet(tmp_path / "heldout")
+    right = evaluate.evaluate_set(parity_weights(), data)
+    assert {k: right.section[k] for k in ("accuracy", "step_accuracy", "length", "count")} == \
+        {"accuracy": 1.0, "step_accuracy": 1.0, "length": 30, "count": 50}
+    assert right.section["confidence"] > 0.98 and right.errors == 0
+    wrong = evaluate.evaluate_set(inverted(parity_weights()), data)
+    assert (wrong.section["accuracy"], wrong.section["step_accuracy"], wrong.errors) == (0.0, 0.0, 50)
 
 
 def test_heldout_of_varying_lengths_reports_buckets(tmp_path):
+    """A model right exactly where a sequence's last bit is its parity: each bucket's accuracy, and the
+    step accuracy, are those counted from the bits."""
     generate_set(tmp_path / "heldout", 300, 20, 0, parity.STREAM_HELDOUT, min_len=1)
     data = ParitySet(tmp_path / "heldout")
-
-    def oracle_except_short(batch):
-        """Right on every sequence longer than 4 bits, wrong at the last bit of shorter ones."""
-        targets = parity.running_parity(batch) & 1
-        lengths = parity.sequence_lengths(batch)
-        short = lengths <= 4
-        targets[short, lengths[short] - 1] ^= 1
-        return np.stack([1 - targets, targets], axis=-1).astype(np.float32)
-
-    result = evaluate.evaluate_set(oracle_except_short, data)
+    bits, targets = np.load(data.bits.path), np.load(data.targets.path)
+    lengths = parity.sequence_lengths(bits)
+    correct = parity.last_steps(bits, lengths) == parity.last_steps(targets, lengths)
+    result = evaluate.evaluate_set(last_bit_weights(), data)
     section = result.section
-    assert section["min_length"] == 1 and section["length"] == 20
+    assert section["min_length"] == 1 and section["length"] == 20 and section["count"] == 300
+    assert section["accuracy"] == rounded(correct.mean()) and result.errors == int((~correct).sum())
+    real = bits != parity.PAD
+    assert section["step_accuracy"] == rounded((bits == targets)[real].mean())
     assert list(section["buckets"]) == ["1-4", "5-8", "9-12", "13-16", "17-20"]
-    assert section["buckets"]["1-4"]["accuracy"] == 0.0
-    assert all(b["accuracy"] == 1.0 for name, b in section["buckets"].items() if name != "1-4")
-    assert sum(b["count"] for b in section["buckets"].values()) == 300
     assert [(b.low, b.high) for b in result.buckets] == [(1, 4), (5, 8), (9, 12), (13, 16), (17, 20)]
-    rows = evaluate.by_length({"heldout": result})
-    assert [row["length"] for row in rows] == [2.5, 6.5, 10.5, 14.5, 18.5]
+    for bucket in result.buckets:
+        inside = (lengths >= bucket.low) & (lengths <= bucket.high)
+        assert (bucket.count, bucket.accuracy, bucket.errors) == \
+            (int(inside.sum()), rounded(correct[inside].mean()), int((~correct[inside]).sum()))
+        assert section["buckets"][f"{bucket.low}-{bucket.high}"] == {"accuracy": bucket.accuracy,
+                                                                     "count": bucket.count}
+    rows = evaluate.by_length({"heldout": result, "length_100": evaluate.set_result(
+        np.ones(4, bool), np.full(4, 0.9), np.full(4, 100), 400, 400, 100)})
+    assert [row["length"] for row in rows] == [2.5, 6.5, 10.5, 14.5, 18.5, 100]
+    # DVC's plots read a file's rows only when every row has the same keys: a bucket's as a whole set's
+    from dvc.render.converter.vega import get_datapoints
+
+    assert get_datapoints({"accuracy_by_length": rows}) == rows
+
+
+def test_figures_are_the_models_answers_in_any_blocks_of_rows(tmp_path, monkeypatch):
+    """Blocks of rows (the last one short) give the figures a whole-set run gives: the final answer at
+    each row's last bit and the right steps, from forward's probabilities."""
+    generate_set(tmp_path / "heldout", 40, 60, 0, parity.STREAM_HELDOUT, min_len=5)
+    data = ParitySet(tmp_path / "heldout")
+    weights = random_weights(4, 1.5, seed=0)
+    bits, targets = np.load(data.bits.path), np.load(data.targets.path)
+    probabilities, _ = step_probabilities(weights, bits)
+    lengths = parity.sequence_lengths(bits)
+    final = parity.last_steps(probabilities, lengths)
+    expected = evaluate.set_result(answer_correct(final, parity.last_steps(targets, lengths)),
+                                   answer_confidence(final), lengths, *step_correct(probabilities, targets), 60)
+    whole = evaluate.evaluate_set(weights, data)
+    assert whole == expected
+    monkeypatch.setattr(evaluate, "ROWS_PER_BLOCK", 7)
+    assert evaluate.evaluate_set(weights, data) == expected
 
 
 def test_length_buckets_cover_the_range():
@@ -64,12 +100,10 @@ def test_length_buckets_cover_the_range():
 
 
 def test_trained_model_is_evaluated_on_every_set(tiny_run, tmp_path):
-    from lstm_parity.model import load_model
-
-    model = load_model(tiny_run / "a/model.keras")
+    weights = read_weights(tiny_run / "a/model.keras")
     generate_set(tmp_path / "heldout", 40, 8, 0, parity.STREAM_HELDOUT)
     generate_lengths(tmp_path / "lengths", (30, 333), 40, 0)
-    results = evaluate.evaluate_all(model, tmp_path / "heldout", tmp_path / "lengths", (30, 333))
+    results = evaluate.evaluate_all(weights, tmp_path / "heldout", tmp_path / "lengths", (30, 333))
     assert list(results) == ["heldout", "length_30", "length_333"]
     assert results["length_333"].section["length"] == 333 and results["length_333"].section["count"] == 40
     for result in results.values():
@@ -88,34 +122,16 @@ def test_one_builder_makes_every_sets_figures():
                                                                              (4, 4, 1, 0)]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tiny_run):
-    from lstm_parity.model import load_model
-
-    return load_model(tiny_run / "a/model.keras")
-
-
-def test_long_sets_run_in_segments_with_the_same_figures(tiny_model, tmp_path, monkeypatch):
-    """A set at or over LONG_LENGTH goes through lstm_parity.inference; its figures are predict_on_batch's."""
-    generate_lengths(tmp_path / "lengths", (333,), 40, 0)
-    data = ParitySet(tmp_path / "lengths/333")
-    whole = evaluate.evaluate_set(tiny_model.predict_on_batch, data).section
-    monkeypatch.setattr(inference, "LONG_LENGTH", 333)
-    called = []
-    monkeypatch.setattr(evaluate, "evaluate_set", lambda *args: called.append(args))
-    segments = evaluate.evaluate_any(tiny_model, data).section
-    assert not called
-    assert {k: segments[k] for k in ("accuracy", "step_accuracy", "length", "count")} == \
-        {k: whole[k] for k in ("accuracy", "step_accuracy", "length", "count")}
-    assert segments["confidence"] == pytest.approx(whole["confidence"], abs=2e-6)
-
-
-def test_long_sets_check_their_targets(tiny_model, tmp_path, monkeypatch):
+def test_damaged_targets_are_refused_naming_the_file(tmp_path, monkeypatch):
+    """Targets that are not the running parity of the bits stop the evaluation with the file's name and the
+    row's number in the file, whichever block of rows it falls in (the parity is carried along the bits)."""
     generate_lengths(tmp_path / "lengths", (40,), 10, 0)
     folder = tmp_path / "lengths/40"
     targets = np.load(folder / "targets.npy")
     targets[3, 25] ^= 1
     np.save(folder / "targets.npy", targets)
-    monkeypatch.setattr(inference, "LONG_LENGTH", 40)
-    with pytest.raises(DataError, match=r"targets\.npy: columns 0\.\.40: targets of row 3"):
-        evaluate.evaluate_any(tiny_model, ParitySet(folder))
+    with pytest.raises(DataError, match=r"targets\.npy: the targets of row 3 are not the running parity of its bits"):
+        evaluate.evaluate_set(parity_weights(), ParitySet(folder))
+    monkeypatch.setattr(evaluate, "ROWS_PER_BLOCK", 2)
+    with pytest.raises(DataError, match=r"targets\.npy: the targets of row 3 are not the running parity of its bits"):
+        evaluate.evaluate_set(parity_weights(), ParitySet(folder))

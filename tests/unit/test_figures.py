@@ -25,8 +25,9 @@ def model():
 
 def test_plots_are_byte_deterministic(model, tmp_path):
     from lstm_parity.inference import random_trajectories
+    from lstm_parity.model import weights_of
 
-    trajectories = random_trajectories(model, 12, 30, np.random.default_rng(0))
+    trajectories = random_trajectories(weights_of(model), 12, 30, np.random.default_rng(0))
     projection = project_2d(trajectories.states)
     digests = set()
     for name in ("a", "b"):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from lstm_parity import parity
 from lstm_parity.datasets import BITS_FILE, TARGETS_FILE, ParitySet
-from stages.generate import generate_set
+from lstm_parity.generation import generate_set, training_chunks
 
 
 def test_same_seed_same_bytes_and_streams_differ(tmp_path):
@@ -36,7 +36,7 @@ def test_same_seed_gives_same_bytes_and_files_round_trip(tmp_path_factory, count
         generate_set(folder, count, length, seed, stream)
     for name in (BITS_FILE, TARGETS_FILE):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes()
-    expected = np.concatenate([b for b, _ in parity.generate_chunks(count, length, seed, stream)])
+    expected = np.concatenate([b for b, _ in training_chunks(count, length, seed, stream, None)])
     bits, targets = ParitySet(folders[0]).read(0, count)
     assert np.array_equal(bits, expected) and np.array_equal(np.load(folders[0] / BITS_FILE), expected)
     assert np.array_equal(targets, parity.running_parity(expected))

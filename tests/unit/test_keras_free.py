@@ -15,7 +15,10 @@ KERAS_FREE = [
     "lstm_parity.states", "lstm_parity.figures.vega", "lstm_parity.figures.states", "lstm_parity.pipeline",
     "lstm_parity.sweep.grid", "lstm_parity.sweep.experiments", "lstm_parity.sweep.local", "lstm_parity.commands",
     "lstm_parity.commands.params_table", "lstm_parity.commands.sweep", "lstm_parity.commands.predict",
-    "stages.check_params", "stages.generate", "stages.evaluate", "stages.explain", "stages.report", "stages.plots_page",
+    "lstm_parity.keras_file", "lstm_parity.eigen", "lstm_parity.forward", "lstm_parity.inference",
+    "lstm_parity.evaluation", "lstm_parity.resources", "lstm_parity.safe_yaml", "lstm_parity.stats",
+    "lstm_parity.sweep.slurm", "stages.check_params", "stages.generate", "stages.train", "stages.evaluate",
+    "stages.explain", "stages.report", "stages.plots_page",
 ]
 
 

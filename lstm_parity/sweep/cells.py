@@ -1,0 +1,167 @@
+"""A grid of seeds, run cell by cell: the points of a grid that differ only in train.seed form a cell, share
+its data sets (generated once), and are trained one after another in one process, Keras imported once.
+
+Each point runs exactly as `dvc exp run -S ...` with its overrides would run the pipeline: the same
+params, the same data bytes, a model trained from its own seed in a fresh Keras session (the same weights
+bit for bit as a process of its own: tests/unit/test_cells.py), evaluated and explained by the stages' own
+library calls, and its metrics of record taken as the report stage takes them and named as `dvc exp show`
+names them. So every point's outcome is reproduced by one command, which its record carries, while a study
+of hundreds of seeds spends its time training: no second process, no DVC bookkeeping, no figures per run.
+
+Cells run on `workers` processes at once; each cell's records are written to the work folder when it
+ends, so running again with the same folder resumes.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import shlex
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lstm_parity.files import read_json, write_json
+from lstm_parity.params import PARAMS_FILE, Params
+from lstm_parity.sweep.experiments import flatten, metric_prefix
+from lstm_parity.sweep.grid import Grid, Point, grid_points, point_name, point_params
+
+SEED_KEY = "train.seed"
+# The metrics files of the pipeline (dvc.yaml's `metrics`): a point's metrics are named from these paths,
+# as `dvc exp show` names an experiment's. Training's is its dvclive log's, which the report stage copies;
+# the others the report stage writes from the stages' results (lstm_parity.metrics.of_record).
+TRAIN_METRICS = "metrics/train/metrics.json"
+RECORDED_METRICS = {"eval": "metrics/eval.json", "splits": "metrics/splits.json",
+                    "automaton": "metrics/automaton.json"}
+
+
+def cells(points: list[Point]) -> list[list[Point]]:
+    """The points grouped by everything but train.seed, in grid order."""
+    grouped: dict[str, list[Point]] = {}
+    for point in points:
+        key = json.dumps({k: v for k, v in point.values.items() if k != SEED_KEY}, sort_keys=True)
+        grouped.setdefault(key, []).append(point)
+    return list(grouped.values())
+
+
+def cell_name(grid: Grid, cell: list[Point]) -> str:
+    digest = hashlib.sha256(json.dumps([point_name(grid, p) for p in cell]).encode()).hexdigest()[:10]
+    return f"{grid.name}-cell-{digest}"
+
+
+def command(point: Point) -> str:
+    """The one command that runs this point through the pipeline: `dvc exp run` with its overrides."""
+    return "dvc exp run " + " ".join(f"-S {shlex.quote(o)}" for o in point.overrides)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_point(p: Params, data: Path, folder: Path, splits: dict) -> tuple[dict[str, Any], dict[str, float]]:
+    """One seed of a cell: train as stages/train.py does, evaluate as stages/evaluate.py, explain as
+    stages/explain.py; returns the metrics of record, flattened as `dvc exp show` names them, and the CPU
+    seconds each part took."""
+    from lstm_parity import automaton
+    from lstm_parity.datasets import VALIDATION_SET, ParitySet
+    from lstm_parity.evaluation import evaluate_all
+    from lstm_parity.keras_file import read_weights
+    from lstm_parity.metrics import of_record
+    from lstm_parity.model import build_model, keras, save_model
+    from lstm_parity.training import LiveLog, train
+
+    cpu = {"train": -_cpu_seconds()}
+    keras.backend.clear_session()  # what a process of its own starts from: no layer names, no seed generator
+    keras.utils.set_random_seed(p.train.seed)
+    model = build_model(p.train.units)
+    log = LiveLog(folder / "live")
+    result = train(model, ParitySet(data / "train"), ParitySet(data / "train" / VALIDATION_SET), p.train, [log])
+    log.close(result.reached_target)
+    save_model(model, folder / "model.keras")
+    cpu["train"] += _cpu_seconds()
+    cpu["evaluate"] = -_cpu_seconds()
+    weights = read_weights(folder / "model.keras")
+    sections = evaluate_all(weights, data / "heldout", data / "lengths", p.evaluate.lengths)
+    cpu["evaluate"] += _cpu_seconds()
+    cpu["explain"] = -_cpu_seconds()
+    learned, _, _ = automaton.explain(weights, p.explain.count, p.explain.length, p.explain.seed)
+    cpu["explain"] += _cpu_seconds()
+    results = {"eval": {name: r.section for name, r in sections.items()}, "splits": splits, "automaton": learned}
+    metrics = flatten(read_json(folder / "live" / "metrics.json"), metric_prefix(TRAIN_METRICS))
+    for kind, path in RECORDED_METRICS.items():
+        metrics.update(flatten(of_record(kind, results[kind]), metric_prefix(path)))
+    return metrics, cpu
+
+
+def run_cell(grid: Grid, cell: list[Point], params_file: Path, folder: Path) -> list[dict[str, Any]]:
+    """Every point of a cell, one after another in this process, on data generated once into `folder`;
+    a record per point: its name, overrides, command, params (flattened), metrics, the model's sha256 and
+    the CPU seconds of its parts. The models stay in folder/<point name>/model.keras."""
+    from lstm_parity.datasets import VALIDATION_SET, ParitySet
+    from lstm_parity.evaluation import split_figures
+    from lstm_parity.generation import SETS, generate
+
+    started = _cpu_seconds()
+    first = point_params(grid, cell[0], params_file)
+    data = folder / "data"
+    for kind in SETS:
+        generate(kind, data / kind, first)
+    splits = split_figures(ParitySet(data / "train"), ParitySet(data / "train" / VALIDATION_SET),
+                           ParitySet(data / "heldout"))
+    records = []
+    for point in cell:
+        p = point_params(grid, point, params_file)
+        if p.data != first.data or p.evaluate != first.evaluate:
+            raise ValueError(f"{point_name(grid, point)}: a cell's points differ only in {SEED_KEY}")
+        out = folder / point_name(grid, point)
+        metrics, cpu = run_point(p, data, out, splits)
+        records.append({"name": point_name(grid, point), "overrides": list(point.overrides),
+                        "command": command(point), "params": flatten(_as_dict(p)), "metrics": metrics,
+                        "model_sha256": hashlib.sha256((out / "model.keras").read_bytes()).hexdigest(),
+                        "cpu_s": {part: round(seconds, 3) for part, seconds in cpu.items()}})
+    records[0]["cell_cpu_s"] = round(_cpu_seconds() - started, 3)  # data, and the first Keras import
+    return records
+
+
+def _as_dict(p: Params) -> dict[str, Any]:
+    import dataclasses
+
+    return {name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(section).items()}
+            for name, section in ((f.name, getattr(p, f.name)) for f in dataclasses.fields(p))}
+
+
+def _cell_job(grid: Grid, cell: list[Point], params_file: Path, folder: Path, out: Path) -> str:
+    records = run_cell(grid, cell, params_file, folder)
+    write_json(out, {"cell": out.stem, "pid": os.getpid(), "records": records})
+    return out.stem
+
+
+def run_cells(grid: Grid, workdir: Path, workers: int, params_file: Path = PARAMS_FILE,
+              progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every cell of the grid on `workers` processes (spawned: each imports Keras once, for many cells),
+    the cells of a resumed run skipped; returns the records of every point, in grid order, the wall time
+    and the CPU seconds all workers spent."""
+    points = grid_points(grid)
+    by_cell = cells(points)
+    done = workdir / "cells"
+    todo = [(cell, done / f"{cell_name(grid, cell)}.json") for cell in by_cell]
+    pending = [(cell, out) for cell, out in todo if not out.exists()]
+    progress(f"{len(points)} points in {len(by_cell)} cells; {len(todo) - len(pending)} cells done before")
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_cell_job, grid, cell, params_file, workdir / out.stem, out) for cell, out in pending]
+        for finished, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            progress(f"cell {future.result()} done ({finished}/{len(pending)}, "
+                     f"{(time.monotonic() - started) / 60:.1f} min)")
+    wall = time.monotonic() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    records = {r["name"]: r for _, out in todo for r in read_json(out)["records"]}
+    return {"points": [records[point_name(grid, point)] for point in points], "cells": len(by_cell),
+            "wall_s": round(wall, 1), "workers_cpu_s": round(children.ru_utime + children.ru_stime, 1),
+            "resumed": len(pending) < len(todo)}
