@@ -3,9 +3,9 @@ For each case: its exit status, the first `error:` line it printed, and the peak
 before the refusal.
 Run from the project root, with the project's environment active:
 
-    python bench/hostile.py                      # every case, a few minutes; prints the table
-    python bench/hostile.py --only model-        # the cases whose name starts with model-
-    python bench/hostile.py --json rows.json     # also write the rows, each message whole
+    python bench/hostile.py run                  # every case, a few minutes; writes bench/results/hostile.json
+    python bench/hostile.py run --only model-    # the cases whose name starts with model-
+    python bench/hostile.py table                # the docs' table, from bench/results/hostile.json only
 
 The working tree is copied once (every file git tracks or would track, committed or not) and each case runs
 in its own git repository made from that copy; what several cases only read (a model file built by
@@ -541,11 +541,25 @@ def fixed_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+RESULTS_FILE = PROJECT / "bench" / "results" / "hostile.json"
+
+
+def markdown(results: dict) -> str:
+    """The docs' table, from the results file alone: every case whole but its message cut."""
+    command = "python bench/hostile.py run" + (f" --only {results['only']}" if results.get("only") else "")
+    return "\n".join([measured_line(results["measured_on"], [command]), "", fixed_table(results["rows"])]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", metavar="CASE", help="run only the cases whose name starts with CASE")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows to PATH")
+    modes = parser.add_subparsers(dest="mode", required=True)
+    run = modes.add_parser("run", help=f"run the cases; write {RESULTS_FILE.relative_to(PROJECT)} and print the table")
+    run.add_argument("--only", metavar="CASE", help="run only the cases whose name starts with CASE")
+    modes.add_parser("table", help=f"the docs' table, from {RESULTS_FILE.relative_to(PROJECT)} only")
     args = parser.parse_args(argv)
+    if args.mode == "table":
+        print(markdown(json.loads(RESULTS_FILE.read_text())), end="")
+        return 0
     cases = [case for case in CASES if case.name.startswith(args.only or "")]
     if not cases:
         parser.error(f"no case starts with {args.only!r}; the cases: {' '.join(case.name for case in CASES)}")
@@ -558,12 +572,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(run_case(case, worktree, inputs, root))
             print(f"{case.name}: exit {rows[-1]['status']}", flush=True)
         measured = provenance(inputs)
+    results = {"measured_on": measured, "only": args.only, "rows": rows}
+    write_json(RESULTS_FILE, results)
     print()
-    print(measured_line(measured, ["python bench/hostile.py" + (f" --only {args.only}" if args.only else "")]))
-    print()
-    print(fixed_table(rows))
-    if args.json is not None:
-        write_json(args.json, {"measured_on": measured, "rows": rows})
+    print(markdown(results), end="")
     return 0
 
 

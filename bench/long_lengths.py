@@ -6,10 +6,10 @@ project's environment active and a trained model (`dvc repro`):
     python bench/long_lengths.py --table    # the docs' markdown table, from that JSON only
 
 For each length, in a scratch clone of the committed project (HEAD) holding a copy of the model,
-params.yaml gets evaluate.lengths [L] and evaluate.count 200; the generate_lengths and generate_heldout
-commands make the sets (200 MB per file at 10^6), then the evaluate command runs exactly as dvc.lock
-records it, under /usr/bin/time. A run per length, so each row's seconds and peak memory are that
-length's: the whole evaluate process (imports, the held-out set, then the long set).
+params.yaml gets evaluate.lengths [L] and evaluate.count 200; the generate commands make the sets (200 MB
+per file at 10^6), then the evaluate command runs exactly as dvc.lock records it, under /usr/bin/time. A
+run per length, so each row's seconds and peak memory are that length's: the whole evaluate process
+(imports, the held-out set, the training set's strings counted, then the long set).
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def measure_length(clone: Path, stages: dict[str, Stage], length: int) -> dict:
     params["evaluate"]["lengths"], params["evaluate"]["count"] = [length], COUNT
     (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     shutil.rmtree(clone / "data", ignore_errors=True)
-    generate_s = sum(timed(stages[name].argv, clone)[0].wall_s for name in ("generate_lengths", "generate_heldout"))
+    generate_s = sum(timed(stages[name].argv, clone)[0].wall_s
+                     for name in ("generate_lengths", "generate_heldout", "generate_train"))
     usage, _ = timed(stages["evaluate"].argv, clone)
     section = json.loads((clone / declared_paths(clone)["eval_results"]).read_text())[f"length_{length}"]
     shutil.rmtree(clone / "data")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,8 @@ RESULTS_DIR = PROJECT / "bench" / "results"
 SCALE_POINTS = [(100_000, 50), (1_000_000, 50), (10_000_000, 50), (100_000, 500), (10_000, 5000)]
 # Scale's training: at most an epoch, and XLA, which pays when a run may last that long.
 SCALE_TRAIN = {"epochs": 1, "jit_compile": True}
+# predict is timed on this many random bits: a few typed, and its most.
+PREDICT_BITS = (7, 1_000_000)
 # The stages whose command takes `--timings FILE`.
 TIMED_STAGES = {"train"}
 
@@ -111,15 +114,18 @@ def measure_pipeline(root: Path) -> dict:
     # byte-reproducible) match the committed dvc.lock and whose outputs are committed.
     repro, _ = timed(["dvc", "repro", "--force"], repo)
     paths = declared_paths(repo)
-    training, sections = read_json(repo / paths["train_results"]), read_json(repo / paths["eval_results"])
+    training = read_json(repo / paths["train_results"] / "metrics.json")  # the training log's own record
+    sections = read_json(repo / paths["eval_results"])
     params = read_yaml(repo / "params.yaml")
+    predict = [measure_predict(repo, bits) for bits in PREDICT_BITS]
 
     print("stages: each stage's command alone, in a second fresh clone ...", flush=True)
     alone = fresh_clone(PROJECT, root / "stages")
     stages = [run_stage(stage, alone) for stage in locked_stages(alone)]
     by_name = {row["stage"]: row for row in stages}
     data, fit_s = params["data"], by_name["train"]["fit_s"]
-    sequence_steps = training["steps"] * params["train"]["batch_size"] * data["seq_len"]
+    sequence_steps = training["step"] * params["train"]["batch_size"] * data["seq_len"]
+    steps_per_epoch = data["count"] // params["train"]["batch_size"]
     return {
         "measured_on": measured_on([repo, alone]),
         "params": params,
@@ -128,12 +134,22 @@ def measure_pipeline(root: Path) -> dict:
             "stages": stages,
             "generate_train_bits_per_s": round(data["count"] * data["seq_len"] / by_name["generate_train"]["wall_s"]),
             "train_sequence_steps_per_s": round(sequence_steps / fit_s),
-            "epochs_to_target": training["epochs"], "seconds_to_target": fit_s,
+            "epochs_to_target": round(training["step"] / steps_per_epoch, 4), "seconds_to_target": fit_s,
             "reached_target": training["reached_target"],
             "accuracy": {name: s["accuracy"] for name, s in sections.items()},
             "confidence": {name: s["confidence"] for name, s in sections.items()},
+            "predict": predict,
         },
     }
+
+
+def measure_predict(repo: Path, bits: int) -> dict:
+    """`lstm-parity predict` on `bits` random bits from a file, as a whole process: {bits, wall_s, peak_rss_mb}."""
+    source = repo.parent / f"bits-{bits}.txt"
+    rng = random.Random(bits)
+    source.write_text("".join(rng.choice("01") for _ in range(bits)) + "\n")
+    usage, _ = timed([sys.executable, "-m", "lstm_parity", "predict", "--file", str(source)], repo)
+    return {"bits": bits, **usage.as_dict()}
 
 
 def scale_eval_length(seq_len: int) -> int:
@@ -193,7 +209,9 @@ def compare_markdown(results: dict) -> str:
              " / ".join(f"{base[key]:.1f}" for key in ("import_s", "generate_s", "train_s", "demo_s")), ""],
             ["`dvc repro --force` from nothing, total", f"{pipeline['repro_wall_s']:.1f}",
              f"{pipeline['repro_peak_rss_mb']}"],
-            *([f"&nbsp; `{s['stage']}`", f"{s['wall_s']:.1f}", f"{s['peak_rss_mb']}"] for s in pipeline["stages"])]
+            *([f"&nbsp; `{s['stage']}`", f"{s['wall_s']:.1f}", f"{s['peak_rss_mb']}"] for s in pipeline["stages"]),
+            *([f"`lstm-parity predict`, {p['bits']:,} bits, whole process", f"{p['wall_s']:.2f}",
+               f"{p['peak_rss_mb']}"] for p in pipeline.get("predict", []))]
     train = next(s for s in pipeline["stages"] if s["stage"] == "train")
     reached = "reached its target" if pipeline["reached_target"] else "stopped short of its target"
     accuracy, confidence = pipeline["accuracy"], pipeline["confidence"]

@@ -62,13 +62,12 @@ def passes(accuracy: dict[str, float]) -> bool:
 # `dvc metrics show` stays readable in a terminal. Constants (a set's count and length), lists (the
 # automaton's transition table) and secondary figures (step accuracy, validation figures, clusters) stay
 # in the results beside them.
-RECORD_KINDS = ("train", "eval", "splits", "automaton")
+# (Training's metrics of record are its dvclive log's own metrics.json, which the report stage copies.)
+RECORD_KINDS = ("eval", "splits", "automaton")
 
 
 def of_record(kind: str, results: dict) -> dict:
     """The metrics of record of one kind of results (RECORD_KINDS)."""
-    if kind == "train":
-        return {key: results[key] for key in ("steps", "reached_target")}
     if kind == "splits":  # validation and held-out strings shared with training: zero, the figure to watch
         return {"shared": sum(figures.get("shared_with_training", 0) for figures in results.values())}
     if kind == "automaton":

@@ -143,9 +143,9 @@ def _cell_job(grid: Grid, cell: list[Point], params_file: Path, folder: Path, ou
 
 def run_cells(grid: Grid, workdir: Path, workers: int, params_file: Path = PARAMS_FILE,
               progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every cell of the grid on `workers` processes (spawned: each imports Keras once, for many cells),
-    the cells of a resumed run skipped; returns the records of every point, in grid order, the wall time
-    and the CPU seconds all workers spent."""
+    """Every cell of the grid on `workers` processes at once, a process per cell (spawned: it imports Keras
+    once, for the cell's seeds), the cells of a resumed run skipped; returns the records of every point, in
+    grid order, the wall time and the CPU seconds all workers spent."""
     points = grid_points(grid)
     by_cell = cells(points)
     done = workdir / "cells"
@@ -153,8 +153,11 @@ def run_cells(grid: Grid, workdir: Path, workers: int, params_file: Path = PARAM
     pending = [(cell, out) for cell, out in todo if not out.exists()]
     progress(f"{len(points)} points in {len(by_cell)} cells; {len(todo) - len(pending)} cells done before")
     started = time.monotonic()
+    # A fresh process per cell: Keras keeps some memory of every model a process built (about 50 MB each
+    # here), so a worker's memory is bounded by one cell's seeds; each cell imports Keras once.
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                max_tasks_per_child=1) as pool:
         futures = [pool.submit(_cell_job, grid, cell, params_file, workdir / out.stem, out) for cell, out in pending]
         for finished, future in enumerate(concurrent.futures.as_completed(futures), 1):
             progress(f"cell {future.result()} done ({finished}/{len(pending)}, "
@@ -165,3 +168,24 @@ def run_cells(grid: Grid, workdir: Path, workers: int, params_file: Path = PARAM
     return {"points": [records[point_name(grid, point)] for point in points], "cells": len(by_cell),
             "wall_s": round(wall, 1), "workers_cpu_s": round(children.ru_utime + children.ru_stime, 1),
             "resumed": len(pending) < len(todo)}
+
+
+def model_files(grid: Grid, workdir: Path) -> dict[str, Path]:
+    """Where run_cells kept each point's model: point name -> workdir/<cell>/<point>/model.keras."""
+    return {point_name(grid, point): workdir / cell_name(grid, cell) / point_name(grid, point) / "model.keras"
+            for cell in cells(grid_points(grid)) for point in cell}
+
+
+def add_zero_run_probe(grid: Grid, workdir: Path, ran: dict[str, Any]) -> dict[str, Any]:
+    """Each record of run_cells's result, with `zero_run_first_wrong` (lstm_parity.probes) of the model it
+    kept, checked to be the model the record names by its sha256."""
+    from lstm_parity.keras_file import read_weights
+    from lstm_parity.probes import first_wrong_length
+
+    files = model_files(grid, workdir)
+    for record in ran["points"]:
+        model = files[record["name"]]
+        if hashlib.sha256(model.read_bytes()).hexdigest() != record["model_sha256"]:
+            raise ValueError(f"{model}: not the model {record['name']}'s record names")
+        record["zero_run_first_wrong"] = first_wrong_length(read_weights(model))
+    return ran

@@ -28,10 +28,11 @@ from lstm_parity.figures.png import pyplot, save_png
 from lstm_parity.files import write_json
 from lstm_parity.markdown import table as markdown_table
 from lstm_parity.params import SUPERVISIONS
+from lstm_parity.probes import PREFIXES, ZEROS
 from lstm_parity.provenance import measured_line, measured_on
 from lstm_parity.splits import capacity
 from lstm_parity.stats import fisher_p, proportion_interval
-from lstm_parity.sweep.cells import run_cells
+from lstm_parity.sweep.cells import add_zero_run_probe, run_cells
 from lstm_parity.sweep.grid import load_grid
 
 STUDY = Path(__file__).resolve().parent
@@ -101,6 +102,7 @@ class Run:
     holds_multiple: bool                # accuracy >= HOLD at HOLD_MULTIPLE times the training length
     holds_fixed: bool                   # ... and at HOLD_FIXED bits
     two_state_flip: bool                # its automaton: two states, the parity flipping on a 1
+    zero_run_first_wrong: int | None    # the shortest prefix-then-zeros input it answers wrong (lstm_parity.probes)
 
     @property
     def success(self) -> bool:
@@ -126,7 +128,8 @@ def run_outcome(point: dict[str, Any]) -> Run:
                          Verdict(accuracy(PASS_MULTIPLE * seq_len), params["evaluate.count"], LONGER_BAR)),
                reached_target=metrics["train.reached_target"], steps=metrics["train.step"],
                holds_multiple=accuracy(HOLD_MULTIPLE * seq_len) >= HOLD, holds_fixed=accuracy(HOLD_FIXED) >= HOLD,
-               two_state_flip=metrics["automaton.states"] == 2 and metrics["automaton.is_parity_flip"])
+               two_state_flip=metrics["automaton.states"] == 2 and metrics["automaton.is_parity_flip"],
+               zero_run_first_wrong=point["zero_run_first_wrong"])
 
 
 def outcomes(results: dict) -> list[Run]:
@@ -278,8 +281,8 @@ def cpu_text(results: dict, runs: list[Run]) -> str:
     return (f"{n} runs in {results['cells']} cells on {results['workers']} workers at once: "
             f"**{results['wall_s'] / 60:.1f} minutes** of wall time{' (resumed)' if results['resumed'] else ''}; "
             f"the workers used {results['workers_cpu_s']:,.0f} CPU seconds, {results['workers_cpu_s'] / n:.1f} per "
-            f"run: {split}; {data / results['cells']:.1f} per cell for its data sets (and, in each worker's first "
-            f"cell, importing Keras); {results['workers_cpu_s'] - in_cells:,.0f} in all starting the workers.")
+            f"run: {split}; {data / results['cells']:.1f} per cell for its data sets and importing Keras; "
+            f"{results['workers_cpu_s'] - in_cells:,.0f} in all starting the workers.")
 
 
 def render(results: dict, png: Path) -> str:
@@ -323,6 +326,12 @@ def render(results: dict, png: Path) -> str:
         "",
         *cell_table(runs, lambda cell: of_passed(cell, lambda r: r.two_state_flip)),
         "",
+        f"... and how many stay right after every bit of the inputs random strings almost never hold: each of "
+        f"{len(PREFIXES)} short prefixes ({', '.join(p or 'none' for p in PREFIXES)}) then {ZEROS:,} zeros "
+        f"(`lstm_parity/probes.py`):",
+        "",
+        *cell_table(runs, lambda cell: of_passed(cell, lambda r: r.zero_run_first_wrong is None)),
+        "",
         "The contrasts the answer rests on, chosen before the runs, pooled over cells, with Fisher's exact "
         "test (two-sided p):",
         "",
@@ -337,16 +346,23 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = modes.add_parser("run", help=f"run {GRID.name} cell by cell; write {RESULTS_FILE.name}")
     run_parser.add_argument("--workers", type=int, default=WORKERS, help=f"cells at once (default {WORKERS})")
     run_parser.add_argument("--workdir", type=Path, help="keep data, models and logs here; the same DIR resumes")
+    probe_parser = modes.add_parser("probe", help=f"probe the models a run kept; write {RESULTS_FILE.name}")
+    probe_parser.add_argument("--workdir", type=Path, required=True, help="the run's DIR")
     modes.add_parser("table", help=f"{HEATMAP.name} and the docs' markdown, from {RESULTS_FILE.name} only")
     args = parser.parse_args(argv)
     if args.mode == "run":
         workdir = Path(tempfile.mkdtemp(prefix="phase-")) if args.workdir is None else args.workdir.resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         grid = load_grid(GRID)
-        ran = run_cells(grid, workdir, args.workers, PROJECT / "params.yaml")
+        ran = add_zero_run_probe(grid, workdir, run_cells(grid, workdir, args.workers, PROJECT / "params.yaml"))
         write_json(RESULTS_FILE, {"measured_on": measured_on([PROJECT]),
                                   "grid_file": GRID.relative_to(PROJECT).as_posix(), "workers": args.workers, **ran})
         print(f"wrote {RESULTS_FILE.relative_to(PROJECT)}")
+        return 0
+    if args.mode == "probe":
+        write_json(RESULTS_FILE, add_zero_run_probe(load_grid(GRID), args.workdir.resolve(),
+                                                    json.loads(RESULTS_FILE.read_text())))
+        print(f"probed the models in {args.workdir}; wrote {RESULTS_FILE.relative_to(PROJECT)}")
         return 0
     print(render(json.loads(RESULTS_FILE.read_text()), HEATMAP), end="")
     return 0

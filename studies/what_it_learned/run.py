@@ -4,10 +4,10 @@ the project's environment active:
     python studies/what_it_learned/run.py --model models/model.keras --name default
     python studies/what_it_learned/run.py --model /tmp/unsolved/model.keras --name unsolved
 
-The unsolved model: params.yaml with train.units=1, train.seed=1, train.epochs=1 and both targets null
-(validation accuracy 0.497 after one epoch), trained with
+The unsolved model: params.yaml with train.units=1, train.seed=1, train.epochs=1 and both targets null (it
+stays at chance after its epoch), trained with
     python -m stages.train --params /tmp/unsolved/params.yaml --data data/train --model /tmp/unsolved/model.keras \
-        --results /tmp/unsolved/train.json --curve /tmp/unsolved/curve.csv
+        --live /tmp/unsolved/live --results /tmp/unsolved/results
 
 Records the states after every step of 200 random sequences of 200 bits (seed 0), extracts the automaton
 (lstm_parity/automaton.py) and prints the clusters' machine and its minimisation; writes

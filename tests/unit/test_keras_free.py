@@ -17,7 +17,8 @@ KERAS_FREE = [
     "lstm_parity.commands.params_table", "lstm_parity.commands.sweep", "lstm_parity.commands.predict",
     "lstm_parity.keras_file", "lstm_parity.eigen", "lstm_parity.forward", "lstm_parity.inference",
     "lstm_parity.evaluation", "lstm_parity.resources", "lstm_parity.safe_yaml", "lstm_parity.stats",
-    "lstm_parity.sweep.slurm", "stages.check_params", "stages.generate", "stages.train", "stages.evaluate",
+    "lstm_parity.sweep.slurm", "lstm_parity.sweep.cells", "lstm_parity.splits", "lstm_parity.probes",
+    "stages.check_params", "stages.generate", "stages.train", "stages.evaluate",
     "stages.explain", "stages.report", "stages.plots_page",
 ]
 
