@@ -30,6 +30,7 @@ def os_error_text(error: OSError) -> str:
 
 
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+    params.forget_reads()
     try:
         status = main(argv)
         if status == 0:

@@ -313,6 +313,13 @@ def _differences(before: Params, now: Params) -> list[str]:
             for (key, then, _), (_, value, _) in zip(documented(before), documented(now), strict=True) if then != value]
 
 
+def forget_reads() -> None:
+    """Start the record assert_unchanged checks afresh (lstm_parity.cli.run does, before each command): a
+    process that ran something else first, as a test or the cell runner does, is held only to what this
+    command read."""
+    _READ.clear()
+
+
 def assert_unchanged() -> None:
     """Refuse to finish when a params file this process read holds other params now (edited while the
     stage ran): ParamsError naming the keys, so the stage fails and DVC records neither its lock entry nor

@@ -25,6 +25,7 @@ STREAM_HELDOUT = 1
 STREAM_LENGTH = 2
 STREAM_SHUFFLE = 3  # train.py's order of rows, kept apart from the data's own streams
 STREAM_VALIDATION = 4
+STREAM_SPLIT = 5  # the constants of lstm_parity.splits's permutation: which strings are kept from training
 LENGTHS_STREAM_OFFSET = 8  # sequence lengths are drawn from stream + 8, apart from the bits
 
 

@@ -80,14 +80,11 @@ def links_out(repo: Path = Path(".")) -> list[tuple[str, Path]]:
     root = Path(repo).resolve()
     found = []
     for declared in declared_paths(repo).values():
-        path = root
-        for part in Path(declared).parts:
-            path = path / part
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    found.append((declared, target))
-                break
+        prefixes = [root.joinpath(*Path(declared).parts[:n]) for n in range(1, len(Path(declared).parts) + 1)]
+        if any(prefix.is_symlink() for prefix in prefixes):
+            target = (root / declared).resolve()  # through every link on the way, chains of links included
+            if not target.is_relative_to(root):
+                found.append((declared, target))
     return found
 
 

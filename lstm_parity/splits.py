@@ -2,28 +2,29 @@
 
 At short lengths a training set of 100,000 draws holds every string there is (1,024 at 10 bits), so a
 held-out set drawn the same way would be a sample of the training set. Here each string of `length` bits
-has a key, its first min(length, 64) bits read as an integer, and a keyed bijection `permute` of the
-keys (seeded by data.seed and the length) puts every key at a position: positions below `held_out(length)`
-are the held-out split, the next as many the validation split, every other the training split. The
-training set redraws a string whose position falls in the first two splits; the validation and held-out
-sets draw positions inside their own range and turn them back into strings with `unpermute`. So no
-validation or held-out string is a training string, by construction, whatever the counts, in no memory.
+has a key, its first min(length, 64) bits read as an integer, and a keyed bijection of the keys
+(Permutation, seeded by data.seed and the length) puts every key at a position: positions below
+`held_out(length)` are the held-out split, the next as many the validation split, every other the
+training split. The training set redraws a string whose position falls in the first two splits; the
+validation and held-out sets pick positions inside their own range and turn them back into strings with
+the inverse permutation. So no validation or held-out string is a training string, by construction,
+whatever the counts, and nothing is kept in memory to check it.
 
 Each held-out split is an eighth of a length's strings, capped at 2^23 keys: a quarter of the strings is
-kept from training up to 26 bits, and above that a share too small to change any training set (at 50 bits
+kept from training up to 26 bits, and above that a share too small to change a training set (at 50 bits
 one draw in 67 million is redrawn).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_parity.parity import STREAM_SPLIT
+
 KEY_BITS = 64               # a string's key is its first min(length, KEY_BITS) bits
 MAX_SPLIT_KEYS = 1 << 23    # keys in each held-out split, at most
 MIN_SPLIT_LENGTH = 3        # below this a length has too few strings to hold any out (4 at 2 bits)
-STREAM_SPLIT = 5            # the random stream of the permutation's constants (lstm_parity.parity's streams)
 WORD = np.uint64
 
 
@@ -36,10 +37,6 @@ def held_out(length: int) -> int:
     if length < MIN_SPLIT_LENGTH:
         return 0
     return min(1 << (key_bits(length) - 3), MAX_SPLIT_KEYS)
-
-
-def strings(length: int) -> int:
-    return 1 << length
 
 
 @dataclass(frozen=True)
@@ -198,11 +195,6 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = (x ^ (x >> WORD(30))) * WORD(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> WORD(27))) * WORD(0x94D049BB133111EB)
     return x ^ (x >> WORD(31))
-
-
-def distinct(prints: Iterator[np.ndarray] | list[np.ndarray]) -> np.ndarray:
-    """The distinct rows of the fingerprints of a set, read chunk by chunk."""
-    return np.unique(np.concatenate(list(prints)), axis=0)
 
 
 def shared(a: np.ndarray, b: np.ndarray) -> int:

@@ -26,7 +26,8 @@ def test_every_point_is_what_its_command_makes(repo, tmp_path):
     (tmp_path / "grid.yaml").write_text(GRID)
     run = ("import json, sys; from pathlib import Path; from lstm_parity.sweep.grid import load_grid; "
            "from lstm_parity.sweep.cells import run_cells; "
-           "r = run_cells(load_grid(Path(sys.argv[1])), Path(sys.argv[2]), 2, Path('params.yaml'), print); "
+           "r = run_cells(load_grid(Path(sys.argv[1])), Path(sys.argv[2]), 2, Path('params.yaml'), print, "
+           "{'commit': 'c1'}); "
            "Path(sys.argv[3]).write_text(json.dumps(r))")
     subprocess.run([sys.executable, "-c", run, str(tmp_path / "grid.yaml"), str(tmp_path / "work"),
                     str(tmp_path / "records.json")], cwd=repo, env=tool_env(), check=True, capture_output=True)
@@ -43,3 +44,12 @@ def test_every_point_is_what_its_command_makes(repo, tmp_path):
         assert metrics == record["metrics"], record["name"]
         shown = json.loads(dvc(repo, "params", "diff", "--json").stdout)["params.yaml"]
         assert all(record["params"][key] == change["new"] for key, change in shown.items())
+
+    # Every cell done: the same folder again only gives the records back, and refuses other code.
+    again = run.replace("{'commit': 'c1'}", "{'commit': sys.argv[4]}")
+    for commit, status in (("c1", 0), ("c2", 1)):
+        resumed = subprocess.run([sys.executable, "-c", again, str(tmp_path / "grid.yaml"), str(tmp_path / "work"),
+                                  str(tmp_path / "again.json"), commit], cwd=repo, env=tool_env(), capture_output=True,
+                                 text=True)
+        assert resumed.returncode == status, resumed.stderr
+    assert "its cells were run on other code or params (commit c1 -> c2)" in resumed.stderr

@@ -111,3 +111,20 @@ def test_an_output_linked_out_of_the_repository_is_refused_before_any_stage(tmp_
     assert result.stderr == f"error: data/train is a link to {outside}, outside the repository; DVC would remove " \
                             f"what it leads to before writing there: make it a folder of the repository\n"
     assert (outside / "keep.txt").read_text() == "not the project's\n" and (outside.stat().st_mode & 0o777) == 0o755
+
+
+def test_a_chain_of_links_out_of_the_repository_is_refused(tmp_path):
+    """data is a link to a folder of the repository, and that folder's train a link out of it: the first
+    link leads inside, the path does not."""
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    repo.mkdir()
+    outside.mkdir()
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(PROJECT / name, repo / name)
+    shutil.copytree(PROJECT / "stages", repo / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "elsewhere").mkdir()
+    (repo / "elsewhere/train").symlink_to(outside)
+    (repo / "data").symlink_to(repo / "elsewhere")
+    result = run_stage("check_params", "--stamp", "checked/params.ok", cwd=repo)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: data/train is a link to {outside}, outside the repository"), result.stderr

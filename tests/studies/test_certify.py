@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from lstm_parity.forward import readout, record_states
+from lstm_parity.keras_file import read_weights
 from lstm_parity.pipeline import declared_path
 from studies.certify.checker import CertificateError, IntervalCell, check_certificate, iv, load_weights, weights_digest
 from studies.certify.run import CERTIFICATE
@@ -110,3 +112,23 @@ def test_the_interval_step_encloses_the_float_step(weights):
             differences = reference.jac(state, bit)
             assert all(float(jacobian[r][c].a) - 1e-6 <= differences[r, c] <= float(jacobian[r][c].b) + 1e-6
                        for r in range(8) for c in range(8))
+
+
+def test_the_certified_step_is_the_step_the_pipeline_runs(model, weights, certificate):
+    """The checker writes the LSTM out again (input pair, gate order, cell update, readout); a convention it got
+    wrong would certify another function. From each state the pipeline's own numpy path (lstm_parity.forward,
+    equal to Keras within 1e-6) recorded, the checker's step encloses the next recorded state within the
+    certificate's slack, and its margin's sign is the recorded answer."""
+    slack = float.fromhex(certificate["slack"])
+    cell, library = IntervalCell(weights), read_weights(model)
+    bits = np.random.default_rng(1).integers(0, 2, (3, 40), dtype=np.uint8)
+    hidden, cells, _ = record_states(library, bits)
+    answers = readout(library, hidden).argmax(axis=-1)
+    for row in range(bits.shape[0]):
+        state = np.zeros(8)
+        for t in range(bits.shape[1]):
+            box = cell.naive([iv.mpf(float(v)) for v in state], int(bits[row, t]))
+            state = np.r_[hidden[row, t], cells[row, t]].astype(np.float64)
+            assert all(float(b.a) - slack <= v <= float(b.b) + slack for b, v in zip(box, state, strict=True)), (row, t)
+            margin = cell.margin([iv.mpf(float(v)) for v in state[:4]], int(answers[row, t]))
+            assert float(margin.a) > 0, (row, t)
