@@ -88,8 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     for grid in args.grids:
         workdir = Path(tempfile.mkdtemp(prefix=f"reliability-{grid}-"))
         swept = load_grid(STUDY / f"{grid}.yaml")
-        ran = add_zero_run_probe(swept, workdir, run_cells(swept, workdir, args.workers, PROJECT / "params.yaml"))
-        write_json(RESULTS / f"{grid}.json", {"measured_on": measured_on([PROJECT]), **ran})
+        measured = measured_on([PROJECT])  # at the start: the code each cell's process imports from here
+        stamp = {key: measured[key] for key in ("commit", "modified")}  # a resume on other code is refused
+        ran = add_zero_run_probe(swept, workdir, run_cells(swept, workdir, args.workers, PROJECT / "params.yaml",
+                                                           stamp=stamp))
+        write_json(RESULTS / f"{grid}.json", {"measured_on": measured, **ran})
         print(f"wrote {(RESULTS / f'{grid}.json').relative_to(PROJECT)}")
     return 0
 
