@@ -3,6 +3,7 @@ Run from the project root, with the project's environment active:
 
     python studies/phase/run.py run     # phase.yaml's points, cell by cell; writes results/phase.json
     python studies/phase/run.py table   # from that JSON only: results/phase.png and the docs' markdown
+    python studies/phase/run.py answer  # from that JSON only: the README's contrasts
 
 `run` runs the grid with lstm_parity.sweep.cells: the 30 seeds of a cell (a case, a size and a training
 length) share their data and train one after another in one process, each exactly as `dvc exp run` with
@@ -268,27 +269,32 @@ def contrast_rows(runs: list[Run], found: Iterable[Contrast]) -> list[list[str]]
 
 
 def cpu_text(results: dict, runs: list[Run]) -> str:
-    """Where the workers' CPU seconds went, per run and per cell."""
+    """Where the CPU seconds went, per run and per cell. A resumed run's wall time and its workers' CPU
+    count only its last part, so its CPU per run comes from the cells' own processes, which every part
+    recorded."""
     points = results["points"]
     parts: dict[str, float] = {}
     for point in points:
         for part, seconds in point["cpu_s"].items():
             parts[part] = parts.get(part, 0.0) + seconds
-    in_cells = sum(point.get("cell_cpu_s", 0.0) for point in points)
+    in_cells = sum(point.get("cell_cpu_s", 0.0) for point in points)  # on each cell's first record only
     data = in_cells - sum(parts.values())
     n = len(runs)
     split = ", ".join(f"{part} {seconds / n:.1f}" for part, seconds in parts.items())
+    where = f"{split}; {data / results['cells']:.1f} per cell for its data sets and importing Keras"
+    if results["resumed"]:
+        return (f"{n} runs in {results['cells']} cells on {results['workers']} workers at once, resumed: its last "
+                f"part took **{results['wall_s'] / 60:.1f} minutes** of wall time. The cells' processes used "
+                f"{in_cells:,.0f} CPU seconds, {in_cells / n:.1f} per run: {where}.")
     return (f"{n} runs in {results['cells']} cells on {results['workers']} workers at once: "
-            f"**{results['wall_s'] / 60:.1f} minutes** of wall time{' (resumed)' if results['resumed'] else ''}; "
+            f"**{results['wall_s'] / 60:.1f} minutes** of wall time; "
             f"the workers used {results['workers_cpu_s']:,.0f} CPU seconds, {results['workers_cpu_s'] / n:.1f} per "
-            f"run: {split}; {data / results['cells']:.1f} per cell for its data sets and importing Keras; "
-            f"{results['workers_cpu_s'] - in_cells:,.0f} in all starting the workers.")
+            f"run: {where}; {results['workers_cpu_s'] - in_cells:,.0f} in all starting the workers.")
 
 
 def render(results: dict, png: Path) -> str:
     runs = outcomes(results)
     heatmap(runs, png)
-    cases, _, _ = axes(runs)
     budget = results["points"][0]["params"]
     steps_budget = budget["data.count"] * budget["train.epochs"] // budget["train.batch_size"]
     close = [r for r in runs if r.close_call]
@@ -332,12 +338,30 @@ def render(results: dict, png: Path) -> str:
         "",
         *cell_table(runs, lambda cell: of_passed(cell, lambda r: r.zero_run_first_wrong is None)),
         "",
-        "The contrasts the answer rests on, chosen before the runs, pooled over cells, with Fisher's exact "
-        "test (two-sided p):",
-        "",
-        *markdown_table(["contrast", "first", "second", "p"], ["---"] * 4, contrast_rows(runs, contrasts(cases))),
+        *contrast_table(runs),
     ]
     return "\n".join(lines) + "\n"
+
+
+def contrast_table(runs: list[Run]) -> list[str]:
+    """The pre-declared contrasts, each pooled share with its interval, and Fisher's p."""
+    cases, _, _ = axes(runs)
+    return ["The contrasts the answer rests on, chosen before the runs, pooled over cells, with Fisher's exact "
+            "test (two-sided p):",
+            "",
+            *markdown_table(["contrast", "first", "second", "p"], ["---"] * 4, contrast_rows(runs, contrasts(cases)))]
+
+
+def answer(results: dict) -> str:
+    """The README's evidence: where the figures come from, and the contrasts."""
+    runs = outcomes(results)
+    passed = [r for r in runs if r.success]
+    slipped = sum(r.zero_run_first_wrong is not None for r in passed)
+    heading, *table = contrast_table(runs)
+    return "\n".join([measured_line(results["measured_on"], ["python studies/phase/run.py run"]), "",
+                      f"{len(passed)} of {len(runs)} runs passed; {slipped} of those answer an input of the zero-run "
+                      f"probe wrong (`lstm_parity/probes.py`). {heading}",
+                      *table]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,13 +373,17 @@ def main(argv: list[str] | None = None) -> int:
     probe_parser = modes.add_parser("probe", help=f"probe the models a run kept; write {RESULTS_FILE.name}")
     probe_parser.add_argument("--workdir", type=Path, required=True, help="the run's DIR")
     modes.add_parser("table", help=f"{HEATMAP.name} and the docs' markdown, from {RESULTS_FILE.name} only")
+    modes.add_parser("answer", help=f"the README's contrasts, from {RESULTS_FILE.name} only")
     args = parser.parse_args(argv)
     if args.mode == "run":
         workdir = Path(tempfile.mkdtemp(prefix="phase-")) if args.workdir is None else args.workdir.resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         grid = load_grid(GRID)
-        ran = add_zero_run_probe(grid, workdir, run_cells(grid, workdir, args.workers, PROJECT / "params.yaml"))
-        write_json(RESULTS_FILE, {"measured_on": measured_on([PROJECT]),
+        measured = measured_on([PROJECT])  # at the start: the code each cell's process imports from here
+        stamp = {key: measured[key] for key in ("commit", "modified")}  # a resume on other code is refused
+        ran = add_zero_run_probe(grid, workdir, run_cells(grid, workdir, args.workers, PROJECT / "params.yaml",
+                                                          stamp=stamp))
+        write_json(RESULTS_FILE, {"measured_on": measured,
                                   "grid_file": GRID.relative_to(PROJECT).as_posix(), "workers": args.workers, **ran})
         print(f"wrote {RESULTS_FILE.relative_to(PROJECT)}")
         return 0
@@ -364,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     json.loads(RESULTS_FILE.read_text())))
         print(f"probed the models in {args.workdir}; wrote {RESULTS_FILE.relative_to(PROJECT)}")
         return 0
-    print(render(json.loads(RESULTS_FILE.read_text()), HEATMAP), end="")
+    results = json.loads(RESULTS_FILE.read_text())
+    print(answer(results) if args.mode == "answer" else render(results, HEATMAP), end="")
     return 0
 
 

@@ -108,6 +108,25 @@ def test_render_draws_every_cell_and_tables_each_case_length_and_size(tmp_path):
     assert "| a loss at every bit against at the last bit only (every cell) | every bit: 8/12" in text
 
 
+def test_a_resumed_run_counts_cpu_from_the_cells_not_from_its_last_part():
+    """The workers' CPU of a resumed run covers only its last part; the cells' own records cover every part."""
+    points = [point(seed=seed) for seed in range(3)]
+    resumed = {**results(points), "resumed": True, "workers_cpu_s": 1.0}
+    text = phase.cpu_text(resumed, [phase.run_outcome(p) for p in points])
+    assert "resumed: its last part took **30.0 minutes**" in text
+    assert "used 17 CPU seconds, 5.8 per run: train 4.0" in text  # 2.0 for the cell, 5.1 for each of 3 runs
+
+
+def test_the_answer_is_the_contrasts_with_the_count_that_passed():
+    points = [point(units=u, seed=seed, heldout=1.0 if u > 1 else 0.5)
+              for u, seed in itertools.product([1, 2], range(3))]
+    points[-1]["zero_run_first_wrong"] = 12
+    text = phase.answer(results(points))
+    assert text.startswith("Measured on commit 0123456")
+    assert "3 of 6 runs passed; 1 of those answer an input of the zero-run probe wrong" in text
+    assert "| every bit: one unit against two or more (every length) | 1 unit: 0/3 (0.00-0.56) | 2-8 units: 3/3" in text
+
+
 def test_an_unknown_supervision_is_refused():
     with pytest.raises(SystemExit, match=r"train\.supervision 'sometimes'"):
         phase.run_outcome(point(supervision="sometimes"))
