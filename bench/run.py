@@ -271,12 +271,23 @@ def training_memory(points: list[dict], stage_rows: list[dict]) -> str:
     return text
 
 
+def predict_markdown(results: dict) -> str:
+    """The README's line on predict: how long it takes as a whole process, from compare's results."""
+    runs = results["pipeline"].get("predict")
+    if not runs:
+        raise SystemExit("compare.json holds no predict timings; run `python bench/run.py compare` again")
+    timings = " and ".join(f"{p['bits']:,} bits in {p['wall_s']:.2f} s ({p['peak_rss_mb']} MB)" for p in runs)
+    return (f"`lstm-parity predict` runs the model in numpy, without TensorFlow: {timings}, each a whole process "
+            f"(commit {results['measured_on']['commit'][:7]}, `python bench/run.py compare`).\n")
+
+
 def results_markdown(kind: str, folder: Path) -> str:
-    """README's markdown for one mode, from the results files in `folder` alone."""
-    path = folder / f"{kind}.json"
+    """README's markdown for one mode, from the results files in `folder` alone (predict: compare's)."""
+    source = "compare" if kind == "predict" else kind
+    path = folder / f"{source}.json"
     if not path.exists():
-        raise SystemExit(f"{path}: not found; run `python bench/run.py {kind}` first")
-    return {"compare": compare_markdown, "scale": scale_markdown}[kind](read_json(path))
+        raise SystemExit(f"{path}: not found; run `python bench/run.py {source}` first")
+    return {"compare": compare_markdown, "scale": scale_markdown, "predict": predict_markdown}[kind](read_json(path))
 
 
 # Command line
@@ -297,7 +308,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                               help="measure here instead of the standard points (repeatable)")
     scale_parser.add_argument("--disk-mib", type=int, default=1024, help="size of the plain disk write measured")
     table_parser = modes.add_parser("table", help="print README's markdown from the results files")
-    table_parser.add_argument("kind", choices=["compare", "scale"])
+    table_parser.add_argument("kind", choices=["compare", "scale", "predict"])
     return parser.parse_args(argv)
 
 

@@ -44,6 +44,17 @@ def test_compare_lists_the_stages_in_run_order_under_a_measured_line():
     assert lines[12].startswith("- The train stage spent 3.5 s of its 6.0 s outside fitting")
 
 
+def test_predict_is_a_line_of_whole_process_timings_and_refuses_results_without_them():
+    results = compare_results()
+    results["pipeline"]["predict"] = [{"bits": 7, "wall_s": 0.234, "peak_rss_mb": 43},
+                                      {"bits": 1_000_000, "wall_s": 0.31, "peak_rss_mb": 48}]
+    assert bench.predict_markdown(results) == (
+        "`lstm-parity predict` runs the model in numpy, without TensorFlow: 7 bits in 0.23 s (43 MB) and 1,000,000 "
+        "bits in 0.31 s (48 MB), each a whole process (commit 0123456, `python bench/run.py compare`).\n")
+    with pytest.raises(SystemExit, match="no predict timings"):
+        bench.predict_markdown(compare_results())
+
+
 def test_scale_sums_up_memory_from_the_points():
     def point(count, seq_len, train_mb):
         return {"count": count, "seq_len": seq_len, "bits": count * seq_len, "generate_train_bits_per_s": count,
