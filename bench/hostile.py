@@ -426,11 +426,16 @@ def stage_on_full_disk(stage: str) -> Callable[[Where], Command]:
 
 
 def interrupted_train(where: Where) -> Command:
+    out = where.scratch / "out"
+
     def interrupt(train: subprocess.Popen) -> str:
-        time.sleep(4)  # inside Keras's import, or training
+        # Once training logs its first check it is fitting (a fixed wait missed it: the tiny run is done in ~4 s).
+        deadline = time.monotonic() + 120
+        while not (out / "train_live").exists() and train.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         train.send_signal(signal.SIGINT)
         return ""
-    return replace(tiny_stage(where, "train", where.scratch / "out"), meanwhile=interrupt)
+    return replace(tiny_stage(where, "train", out), meanwhile=interrupt)
 
 
 def other_backend(where: Where) -> Command:
