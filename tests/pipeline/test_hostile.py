@@ -107,7 +107,10 @@ def test_ctrl_c_while_training_is_one_line(tiny_run, tmp_path):
     commands = stage_commands(tiny_run, tmp_path)
     train = subprocess.Popen([sys.executable, "-m", "stages." + commands["train"][0], *commands["train"][1:]],
                              cwd=PROJECT, env=tool_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(4)  # inside Keras's import, or training
+    # Once training has opened its log it is fitting (a fixed wait came after the tiny run had ended).
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "live").exists() and train.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     train.send_signal(signal.SIGINT)
     _, err = train.communicate(timeout=120)
     assert train.returncode == 2 and err.splitlines() == [
