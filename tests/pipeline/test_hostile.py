@@ -3,6 +3,7 @@ each stage (a small filesystem mounted for the test), Ctrl-C, another Keras back
 files. Each ends in one `error:` line, exit status 2, and nothing recorded that did not happen."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -104,14 +105,22 @@ def test_a_full_disk_in_any_stage_is_one_line(tiny_run, small_disk, stage):
 
 
 def test_ctrl_c_while_training_is_one_line(tiny_run, tmp_path):
-    commands = stage_commands(tiny_run, tmp_path)
-    train = subprocess.Popen([sys.executable, "-m", "stages." + commands["train"][0], *commands["train"][1:]],
+    """Training long enough to be interrupted mid-fit (the tiny run alone ends in about a second), Ctrl-C once
+    its log is open, and again every two seconds while it runs, as a person would."""
+    params = yaml.safe_load((tiny_run / "params.yaml").read_text())
+    params["train"].update(epochs=1000, target_accuracy=None, target_confidence=None)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    command = stage_commands(tiny_run, tmp_path)["train"]
+    command[command.index("--params") + 1] = str(tmp_path / "params.yaml")
+    train = subprocess.Popen([sys.executable, "-m", "stages." + command[0], *command[1:]],
                              cwd=PROJECT, env=tool_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # Once training has opened its log it is fitting (a fixed wait came after the tiny run had ended).
     deadline = time.monotonic() + 120
     while not (tmp_path / "live").exists() and train.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    train.send_signal(signal.SIGINT)
+    while train.poll() is None and time.monotonic() < deadline:
+        train.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            train.wait(2)
     _, err = train.communicate(timeout=120)
     assert train.returncode == 2 and err.splitlines() == [
         "error: interrupted; every output is replaced only once complete, so each is the previous one or the new "
