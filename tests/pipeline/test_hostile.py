@@ -112,8 +112,11 @@ def test_ctrl_c_while_training_is_one_line(tiny_run, tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     command = stage_commands(tiny_run, tmp_path)["train"]
     command[command.index("--params") + 1] = str(tmp_path / "params.yaml")
+    # As a terminal's foreground job: a shell without job control starts background commands (CI's, say)
+    # with SIGINT ignored, which every child inherits and Python then keeps.
     train = subprocess.Popen([sys.executable, "-m", "stages." + command[0], *command[1:]],
-                             cwd=PROJECT, env=tool_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             cwd=PROJECT, env=tool_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (tmp_path / "live").exists() and train.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
